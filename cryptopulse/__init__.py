@@ -1,0 +1,1 @@
+"""The ``cryptopulse`` command: the embedded stack, the offline parser, replay and benchmarks."""

@@ -1,0 +1,1 @@
+"""Servers the project brings itself from Python packages: NATS (JetStream) and PostgreSQL."""

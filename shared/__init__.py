@@ -1,0 +1,1 @@
+"""Contracts every CryptoPulse service shares: settings, messages, subjects, telemetry, database."""

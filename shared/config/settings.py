@@ -1,0 +1,195 @@
+"""Every setting of every service, in one place, under the one env prefix ``CRYPTOPULSE_``.
+
+Each service reads only its own class; the classes share ``CommonSettings`` so NATS, PostgreSQL
+and telemetry are configured once. ``cryptopulse config`` prints this file as a reference table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split_csv(value: object) -> object:
+    # Environment variables carry lists as "BTC/USDT,ETH/USDT"; JSON lists work too.
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return tuple(json.loads(text))
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    return value
+
+
+CsvTuple = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_csv)]
+
+ENV_PREFIX = "CRYPTOPULSE_"
+
+DEFAULT_SYMBOLS = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "BNB/USDT")
+
+
+class CommonSettings(BaseSettings):
+    """Settings every service reads: where NATS and PostgreSQL are, and how to log and trace."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+    )
+
+    env: Literal["dev", "test", "prod"] = Field(
+        "dev", description="Deployment environment; `prod` refuses placeholder secrets."
+    )
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222", description="NATS server URL (JetStream must be enabled)."
+    )
+    database_url: SecretStr = Field(
+        SecretStr("postgresql+asyncpg://postgres@127.0.0.1:5432/cryptopulse"),
+        description="SQLAlchemy URL of the PostgreSQL database (asyncpg driver).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Minimum level of the JSON log lines written to stderr."
+    )
+    otel_exporter: Literal["none", "console", "otlp"] = Field(
+        "none", description="Where OpenTelemetry spans go: nowhere, stderr, or an OTLP endpoint."
+    )
+    otel_endpoint: str = Field(
+        "http://127.0.0.1:4318/v1/traces", description="OTLP/HTTP endpoint when otel_exporter=otlp."
+    )
+    host: str = Field("127.0.0.1", description="Interface every service's HTTP port binds to.")
+
+
+class PaperExchangeSettings(CommonSettings):
+    """The Binance-Spot-compatible simulated exchange."""
+
+    paper_port: int = Field(8900, description="Paper exchange port: REST and WebSocket streams.")
+    paper_candles_file: Path | None = Field(
+        None,
+        description="Binance kline CSV to replay (open_time,open,high,low,close,volume,…); "
+        "a seeded random walk when unset.",
+    )
+    paper_speed: float = Field(
+        1.0, gt=0, description="Replay speed: simulated seconds per wall-clock second."
+    )
+    paper_seed: int = Field(42, description="Seed of the random walk; the same seed gives the same prices.")
+    paper_symbols: CsvTuple = Field(
+        DEFAULT_SYMBOLS, description="Symbols listed (BASE/QUOTE); the replay file drives the first."
+    )
+    paper_trades_per_candle: int = Field(
+        60, ge=4, description="Trades emitted per simulated 1-minute candle."
+    )
+    paper_history_candles: int = Field(
+        1000, ge=0, description="1-minute candles of history available before live replay starts."
+    )
+    paper_state_dir: Path | None = Field(
+        None, description="Folder where accounts, orders and balances persist across restarts."
+    )
+
+
+class MarketFeedSettings(CommonSettings):
+    """The market-data ingester."""
+
+    feed_port: int = Field(8101, description="market_feed health and metrics port.")
+    venue: Literal["paper", "testnet", "live"] = Field(
+        "paper", description="Exchange the system talks to: paper, Binance Spot testnet, or live."
+    )
+    paper_url: str = Field(
+        "http://127.0.0.1:8900", description="Base URL of the paper exchange (venue=paper)."
+    )
+    feed_symbols: CsvTuple = Field(DEFAULT_SYMBOLS, description="Symbols to ingest.")
+    feed_intervals: CsvTuple = Field(
+        ("1m", "5m", "1h", "1d"), description="Candle intervals published; 1m is rolled up."
+    )
+    feed_backfill_candles: int = Field(
+        500, ge=0, le=1000, description="Closed candles fetched per interval at start-up."
+    )
+    feed_poll_interval_s: float = Field(
+        2.0, gt=0, description="REST polling period while the WebSocket is down."
+    )
+    feed_reconnect_max_s: float = Field(
+        30.0, gt=0, description="Upper bound of the reconnect backoff."
+    )
+    binance_api_key: SecretStr | None = Field(None, description="Binance API key (testnet/live).")
+    binance_api_secret: SecretStr | None = Field(None, description="Binance API secret (testnet/live).")
+
+
+class GatewaySettings(CommonSettings):
+    """The API gateway that serves the web app."""
+
+    gateway_port: int = Field(8000, description="Gateway port: web app, /api, /openapi.json.")
+    web_dist_dir: Path = Field(
+        Path("web/dist"), description="Built web app served at `/` (made by `make web`)."
+    )
+    gateway_symbols: CsvTuple = Field(
+        DEFAULT_SYMBOLS, description="Symbols the API accepts."
+    )
+    gateway_venue: Literal["paper", "testnet", "live"] = Field(
+        "paper", description="Venue whose market data the API serves."
+    )
+
+
+class AgentSettings(CommonSettings):
+    """The copilot."""
+
+    agent_port: int = Field(8102, description="agent health and metrics port.")
+
+
+class RiskGateSettings(CommonSettings):
+    """Pre-trade controls and approvals."""
+
+    risk_gate_port: int = Field(8103, description="risk_gate health and metrics port.")
+
+
+class ExecutorSettings(CommonSettings):
+    """Order lifecycle against the venue."""
+
+    executor_port: int = Field(8104, description="executor health and metrics port.")
+
+
+class StackSettings(CommonSettings):
+    """`cryptopulse up`: the embedded stack."""
+
+    data_dir: Path = Field(
+        Path(".cryptopulse"), description="Folder for the embedded NATS and PostgreSQL data."
+    )
+    nats_port: int = Field(4222, description="Port of the embedded NATS server.")
+    postgres_port: int = Field(5432, description="Port of the embedded PostgreSQL server.")
+    ready_timeout_s: float = Field(60.0, gt=0, description="How long `up` waits for readiness.")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+
+ALL_SETTINGS: tuple[type[CommonSettings], ...] = (
+    CommonSettings,
+    StackSettings,
+    PaperExchangeSettings,
+    MarketFeedSettings,
+    GatewaySettings,
+    AgentSettings,
+    RiskGateSettings,
+    ExecutorSettings,
+)
+
+__all__ = [
+    "ALL_SETTINGS",
+    "DEFAULT_SYMBOLS",
+    "ENV_PREFIX",
+    "AgentSettings",
+    "CommonSettings",
+    "ExecutorSettings",
+    "GatewaySettings",
+    "MarketFeedSettings",
+    "PaperExchangeSettings",
+    "RiskGateSettings",
+    "StackSettings",
+]
