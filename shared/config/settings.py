@@ -7,9 +7,7 @@ and telemetry are configured once. ``cryptopulse config`` prints this file as a 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
-
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -45,11 +43,9 @@ class CommonSettings(BaseSettings):
     )
 
     env: Literal["dev", "test", "prod"] = Field(
-        "dev", description="Deployment environment; `prod` refuses placeholder secrets."
+        "dev", description="Deployment environment: dev, test or prod."
     )
-    nats_url: str = Field(
-        "nats://127.0.0.1:4222", description="NATS server URL (JetStream must be enabled)."
-    )
+    nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server URL (JetStream must be enabled).")
     database_url: SecretStr = Field(
         SecretStr("postgresql+asyncpg://postgres@127.0.0.1:5432/cryptopulse"),
         description="SQLAlchemy URL of the PostgreSQL database (asyncpg driver).",
@@ -91,6 +87,24 @@ class PaperExchangeSettings(CommonSettings):
     paper_state_dir: Path | None = Field(
         None, description="Folder where accounts, orders and balances persist across restarts."
     )
+    paper_tick_ms: int = Field(
+        100, ge=1, le=10_000, description="How often (wall-clock ms) the simulator steps and publishes."
+    )
+    paper_book_levels: int = Field(
+        100, ge=5, le=5000, description="Price levels per side of the synthesised order book."
+    )
+    paper_ws_ping_interval_s: float = Field(
+        20.0, gt=0, description="Seconds between the server's WebSocket ping frames (Binance: 20)."
+    )
+    paper_ws_max_pending: int = Field(
+        200_000, ge=100, description="Queued messages after which a slow WebSocket client is dropped."
+    )
+    paper_weight_limit_1m: int = Field(
+        6000, ge=1, description="REQUEST_WEIGHT per IP per minute before HTTP 429 (Binance: 6000)."
+    )
+    paper_max_candles: int = Field(
+        50_000, ge=1000, description="Candles kept per interval for /api/v3/klines (older ones drop)."
+    )
 
 
 class MarketFeedSettings(CommonSettings):
@@ -113,9 +127,7 @@ class MarketFeedSettings(CommonSettings):
     feed_poll_interval_s: float = Field(
         2.0, gt=0, description="REST polling period while the WebSocket is down."
     )
-    feed_reconnect_max_s: float = Field(
-        30.0, gt=0, description="Upper bound of the reconnect backoff."
-    )
+    feed_reconnect_max_s: float = Field(30.0, gt=0, description="Upper bound of the reconnect backoff.")
     binance_api_key: SecretStr | None = Field(None, description="Binance API key (testnet/live).")
     binance_api_secret: SecretStr | None = Field(None, description="Binance API secret (testnet/live).")
 
@@ -127,9 +139,7 @@ class GatewaySettings(CommonSettings):
     web_dist_dir: Path = Field(
         Path("web/dist"), description="Built web app served at `/` (made by `make web`)."
     )
-    gateway_symbols: CsvTuple = Field(
-        DEFAULT_SYMBOLS, description="Symbols the API accepts."
-    )
+    gateway_symbols: CsvTuple = Field(DEFAULT_SYMBOLS, description="Symbols the API accepts.")
     gateway_venue: Literal["paper", "testnet", "live"] = Field(
         "paper", description="Venue whose market data the API serves."
     )

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
-from prometheus_client import exposition
+from prometheus_client import CollectorRegistry, ProcessCollector, exposition, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
