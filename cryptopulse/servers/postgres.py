@@ -147,6 +147,7 @@ class PostgresServer:
             ready = subprocess.run(
                 [_bin("pg_isready"), "-h", self.host, "-p", str(self.port), "-U", "postgres"],
                 capture_output=True,
+                check=False,
             )
             if ready.returncode == 0:
                 return
@@ -157,8 +158,16 @@ class PostgresServer:
         exists = subprocess.run(
             [
                 _bin("psql"),
-                "-h", self.host, "-p", str(self.port), "-U", "postgres", "-d", "postgres",
-                "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'",
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-tAc",
+                f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'",
             ],
             check=True,
             capture_output=True,

@@ -1,0 +1,59 @@
+"""The ``cryptopulse`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from shared.config.settings import ALL_SETTINGS, ENV_PREFIX
+
+
+def _settings_reference() -> str:
+    """Every setting as a Markdown table: variable, default, meaning (the README's reference)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    seen: set[str] = set()
+    for settings_class in ALL_SETTINGS:
+        for name, info in settings_class.model_fields.items():
+            if name in seen:
+                continue
+            seen.add(name)
+            default = info.default
+            if hasattr(default, "get_secret_value"):
+                default = "(secret)"
+            elif isinstance(default, tuple):
+                default = ",".join(default)
+            rows.append(f"| `{ENV_PREFIX}{name.upper()}` | `{default}` | {info.description or ''} |")
+    return "\n".join(rows)
+
+
+def _up(args: argparse.Namespace) -> int:
+    from cryptopulse.stack import run_stack
+    from shared.config.settings import StackSettings
+
+    return run_stack(StackSettings())
+
+
+def _config(_: argparse.Namespace) -> int:
+    print(_settings_reference())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cryptopulse", description="CryptoPulse trading copilot")
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="run the whole system on embedded NATS and PostgreSQL")
+    up.set_defaults(handler=_up)
+    config = commands.add_parser("config", help="print every setting with its default and meaning")
+    config.set_defaults(handler=_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.handler(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

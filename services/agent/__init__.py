@@ -1,0 +1,1 @@
+"""The copilot: LangGraph agent, offline parser and rules engine (its work arrives with its own issue)."""

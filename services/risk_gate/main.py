@@ -1,0 +1,20 @@
+"""Factory of the risk_gate process: connects to NATS and PostgreSQL and serves health and metrics.
+
+Until its issue lands it consumes nothing and publishes nothing: doing nothing beats doing
+something fake.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from shared.config.settings import RiskGateSettings
+from shared.runtime.app import create_service_app
+from shared.runtime.service import ServiceRuntime
+
+SERVICE = "risk_gate"
+
+
+def create_app(settings: RiskGateSettings | None = None) -> Starlette:
+    settings = settings or RiskGateSettings()
+    return create_service_app(ServiceRuntime(SERVICE, settings))
