@@ -1,0 +1,68 @@
+# CryptoPulse: `make dev` sets up everything and runs the product; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+PY := .venv/bin/python
+NPM := npm
+
+.PHONY: help dev up install web test test-python test-web lint typecheck check format bench browser clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
+
+.tools/bin/uv:
+	@command -v python3 >/dev/null || { echo "python3 (3.11+) is required"; exit 1; }
+	@python3 -m venv .tools 2>/dev/null || { \
+	  echo "python3-venv is missing; installing it"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq python3-venv && python3 -m venv .tools; }
+	.tools/bin/pip install -q uv==$(UV_VERSION)
+
+install: $(if $(filter .tools/bin/uv,$(UV)),.tools/bin/uv) ## Install the Python environment from the lock file
+	$(UV) sync --frozen
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && $(NPM) ci --no-audit --no-fund
+
+web: web/node_modules/.package-lock.json ## Build the web app into web/dist
+	cd web && $(NPM) run build
+
+dev: install web ## Install everything, build the web app, run the whole stack (Ctrl-C stops it)
+	$(PY) -m cryptopulse.cli up
+
+up: ## Run the stack without reinstalling
+	$(PY) -m cryptopulse.cli up
+
+browser: ## Install Debian's Chromium for the browser tests, if missing
+	@test -x /usr/bin/chromium || { \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium; }
+
+test: install web browser test-python test-web ## Run every test (Python, browser and web unit tests)
+
+test-python:
+	$(PY) -m pytest
+
+test-web:
+	cd web && $(NPM) test
+
+lint: install ## ruff (lint + format check)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: install ## mypy --strict
+	$(PY) -m mypy
+
+check: lint typecheck ## Lint and type-check
+
+format: install ## Format the Python code
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+bench: install ## Benchmarks: raw NATS vs the feed end to end (figures go in the README)
+	$(PY) -m cryptopulse.cli bench
+
+clean: ## Remove build outputs and the embedded stack's data
+	rm -rf web/dist .cryptopulse .pytest_cache .mypy_cache .ruff_cache

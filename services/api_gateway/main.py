@@ -1,0 +1,63 @@
+"""Factory of the api_gateway process: the web app at ``/``, the API under ``/api``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from starlette.routing import Route
+
+from services.api_gateway.api import ws
+from services.api_gateway.api.deps import GatewayState
+from services.api_gateway.api.routes import market
+from services.api_gateway.errors import install_error_handlers
+from services.api_gateway.market_hub import HubMetrics, MarketHub
+from services.api_gateway.static import not_built, web_app
+from shared.config.settings import GatewaySettings
+from shared.db.repositories.candles import CandleRepository
+from shared.runtime.service import ServiceRuntime
+
+SERVICE = "api_gateway"
+
+
+def _operation_id(route: APIRoute) -> str:
+    # Stable, readable ids for the generated web client: "market-list_candles".
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    runtime = ServiceRuntime(SERVICE, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan():
+            hub = MarketHub(settings.gateway_venue, HubMetrics(runtime.registry))
+            await hub.attach(runtime.nats)
+            app.state.gateway = GatewayState(settings, CandleRepository(runtime.sessionmaker()), hub)
+            try:
+                yield
+            finally:
+                await hub.detach()
+
+    app = FastAPI(
+        title="CryptoPulse API",
+        version="0.1.0",
+        description="REST and WebSocket API of the CryptoPulse trading copilot.",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    install_error_handlers(app)
+    api = APIRouter(prefix="/api")
+    api.include_router(market.router)
+    api.include_router(ws.router)
+    app.include_router(api)
+    app.router.routes.extend(runtime.ops_routes())
+    static = web_app(settings.web_dist_dir)
+    if static is None:
+        app.router.routes.append(Route("/", not_built))
+    else:
+        app.mount("/", static, name="web")
+    return app

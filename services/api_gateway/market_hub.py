@@ -1,0 +1,131 @@
+"""Fan live market data out from NATS to WebSocket clients, each by the symbol it watches.
+
+One core-NATS subscription per kind serves every client: a message is parsed and serialised once,
+then offered to each client's bounded queue. A client too slow to keep up loses its oldest
+pushes (counted), never the gateway's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from pydantic import ValidationError
+
+from services.api_gateway.schemas import candle_event, trade_event
+from shared.messages import subjects
+from shared.messages.market import Candle, TradeTick
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class ClientFeed:
+    """One WebSocket client's subscription and its outbox."""
+
+    capacity: int = 1000
+    symbol: str | None = None
+    interval: str | None = None
+    outbox: asyncio.Queue[str] = field(init=False)
+    dropped: int = 0
+
+    def __post_init__(self) -> None:
+        self.outbox = asyncio.Queue(self.capacity)
+
+    def offer(self, event: str) -> bool:
+        """Queue ``event``; when full, drop the oldest and say so."""
+        if self.outbox.full():
+            self.outbox.get_nowait()
+            self.dropped += 1
+            self.outbox.put_nowait(event)
+            return False
+        self.outbox.put_nowait(event)
+        return True
+
+
+class HubMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.clients = Gauge("gateway_ws_clients", "Connected WebSocket clients", registry=registry)
+        self.pushed = Counter(
+            "gateway_ws_messages_total", "Messages queued to WebSocket clients", ["type"], registry=registry
+        )
+        self.dropped = Counter(
+            "gateway_ws_dropped_total",
+            "Pushes dropped because a client fell behind",
+            registry=registry,
+        )
+        self.bad = Counter(
+            "gateway_bad_bus_messages_total",
+            "Market messages from NATS that failed validation",
+            ["type"],
+            registry=registry,
+        )
+
+
+class MarketHub:
+    """Routes ``md.trade.*`` and ``md.candle.*`` of one venue to subscribed clients."""
+
+    def __init__(self, venue: str, metrics: HubMetrics) -> None:
+        self._venue = venue
+        self._metrics = metrics
+        self._by_symbol: dict[str, set[ClientFeed]] = defaultdict(set)
+        self._subscriptions: list[Subscription] = []
+
+    async def attach(self, nc: NatsClient) -> None:
+        self._subscriptions = [
+            await nc.subscribe(subjects.trades(self._venue, subjects.ANY), cb=self._on_trade),
+            await nc.subscribe(subjects.candles(self._venue, subjects.ANY, subjects.ANY), cb=self._on_candle),
+        ]
+
+    async def detach(self) -> None:
+        for subscription in self._subscriptions:
+            await subscription.unsubscribe()
+        self._subscriptions.clear()
+
+    def connect(self, client: ClientFeed) -> None:
+        self._metrics.clients.inc()
+
+    def disconnect(self, client: ClientFeed) -> None:
+        self.watch(client, None, None)
+        self._metrics.clients.dec()
+
+    def watch(self, client: ClientFeed, symbol: str | None, interval: str | None) -> None:
+        """Replace what ``client`` watches (``None`` watches nothing)."""
+        if client.symbol is not None:
+            self._by_symbol[client.symbol].discard(client)
+        client.symbol, client.interval = symbol, interval
+        if symbol is not None:
+            self._by_symbol[symbol].add(client)
+
+    async def _on_trade(self, msg: Msg) -> None:
+        try:
+            tick = TradeTick.model_validate_json(msg.data)
+        except ValidationError as e:
+            self._metrics.bad.labels("trade").inc()
+            _log.warning("invalid trade on %s: %s", msg.subject, e.errors()[0]["msg"])
+            return
+        self._fan_out(tick.symbol, None, json.dumps(trade_event(tick)), "trade")
+
+    async def _on_candle(self, msg: Msg) -> None:
+        try:
+            candle = Candle.model_validate_json(msg.data)
+        except ValidationError as e:
+            self._metrics.bad.labels("candle").inc()
+            _log.warning("invalid candle on %s: %s", msg.subject, e.errors()[0]["msg"])
+            return
+        self._fan_out(candle.symbol, candle.interval.value, json.dumps(candle_event(candle)), "candle")
+
+    def _fan_out(self, symbol: str, interval: str | None, event: str, kind: str) -> None:
+        for client in self._by_symbol.get(symbol, ()):
+            if interval is not None and client.interval != interval:
+                continue
+            if not client.offer(event):
+                self._metrics.dropped.inc()
+            self._metrics.pushed.labels(kind).inc()
