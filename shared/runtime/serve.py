@@ -16,6 +16,7 @@ def serve(app: Any, *, host: str, port: int) -> None:
         log_config=None,
         access_log=False,
         lifespan="on",
+        ws="websockets-sansio",
         ws_ping_interval=20.0,
         ws_ping_timeout=60.0,
         timeout_graceful_shutdown=10,
