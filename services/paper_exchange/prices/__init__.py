@@ -1,0 +1,1 @@
+"""Where the simulated prices come from: a replayed kline file or a seeded random walk."""

@@ -1,0 +1,1 @@
+"""Exchange clients: the one place in ``shared/`` that builds ccxt objects."""
