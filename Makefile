@@ -62,7 +62,7 @@ format: install ## Format the Python code
 	$(PY) -m ruff check --fix .
 
 bench: install ## Benchmarks: raw NATS vs the feed end to end (figures go in the README)
-	$(PY) -m cryptopulse.cli bench
+	$(PY) -m cryptopulse.cli bench --update-readme
 
 clean: ## Remove build outputs and the embedded stack's data
 	rm -rf web/dist .cryptopulse .pytest_cache .mypy_cache .ruff_cache

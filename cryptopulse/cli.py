@@ -39,6 +39,13 @@ def _config(_: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from cryptopulse.bench.run import run_benchmarks
+
+    print(run_benchmarks(rates=args.rates, update_readme=args.update_readme))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cryptopulse", description="CryptoPulse trading copilot")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -46,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(handler=_up)
     config = commands.add_parser("config", help="print every setting with its default and meaning")
     config.set_defaults(handler=_config)
+    bench = commands.add_parser("bench", help="benchmarks beside a raw-NATS baseline from the same run")
+    bench.add_argument("--rates", type=int, nargs="+", default=[10_000, 15_000], help="trades/s offered")
+    bench.add_argument("--update-readme", action="store_true", help="write the table into README.md")
+    bench.set_defaults(handler=_bench)
     return parser
 
 

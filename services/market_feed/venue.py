@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from shared.exchange.binance import create_binance
-
 from shared.config.settings import MarketFeedSettings
+from shared.exchange.binance import create_binance
 
 
 class MarketVenue(Protocol):

@@ -18,7 +18,9 @@ def serve_in_thread(app: Any, *, timeout_s: float = 30.0) -> Iterator[str]:
     """Yield the base URL (``http://127.0.0.1:<port>``) while ``app`` is served; stop it afterwards."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on", ws="websockets-sansio")
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_config=None, lifespan="on", ws="websockets-sansio"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -15,6 +15,7 @@ import pytest
 import websockets
 
 from cryptopulse.servers.postgres import PostgresServer
+from services.api_gateway.main import create_app
 from shared.config.settings import GatewaySettings
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.db.migrate import upgrade
@@ -23,7 +24,6 @@ from shared.messages import subjects
 from shared.messages.market import Candle, TradeTick
 from shared.messaging.publisher import JetStreamPublisher
 from shared.messaging.streams import ensure_streams
-from services.api_gateway.main import create_app
 from tests.support.asgi_server import serve_in_thread
 
 pytestmark = [pytest.mark.nats, pytest.mark.postgres]
@@ -32,13 +32,25 @@ T0 = datetime(2023, 3, 1, tzinfo=UTC)
 
 def candle(i: int, interval: str = "1m") -> Candle:
     open_time = T0 + timedelta(minutes=i)
-    return Candle(venue="paper", symbol="BTC/USDT", interval=interval, open_time=open_time,
-                  close_time=open_time + timedelta(minutes=1), open=f"{100 + i}.5", high=f"{101 + i}",
-                  low=f"{99 + i}", close=f"{100 + i}.25", volume="0.000001", ts_event=open_time)
+    return Candle(
+        venue="paper",
+        symbol="BTC/USDT",
+        interval=interval,
+        open_time=open_time,
+        close_time=open_time + timedelta(minutes=1),
+        open=f"{100 + i}.5",
+        high=f"{101 + i}",
+        low=f"{99 + i}",
+        close=f"{100 + i}.25",
+        volume="0.000001",
+        ts_event=open_time,
+    )
 
 
 @pytest.fixture(scope="module")
-def gateway(nats_server: Any, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def gateway(
+    nats_server: Any, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     upgrade(postgres_server.url)
 
     async def seed() -> None:
@@ -49,8 +61,9 @@ def gateway(nats_server: Any, postgres_server: PostgresServer, tmp_path_factory:
     asyncio.run(seed())
     dist = tmp_path_factory.mktemp("dist")
     (dist / "index.html").write_text('<!doctype html><div id="root"></div>')
-    settings = GatewaySettings(nats_url=nats_server.url, database_url=postgres_server.url,
-                               web_dist_dir=Path(dist))
+    settings = GatewaySettings(
+        nats_url=nats_server.url, database_url=postgres_server.url, web_dist_dir=Path(dist)
+    )
     with serve_in_thread(create_app(settings)) as url:
         yield url
 
@@ -82,21 +95,36 @@ async def publish(nats_url: str, subject: str, message: Any) -> None:
     await nc.close()
 
 
-async def test_live_trades_and_candles_reach_only_the_subscribed_client(gateway: str, nats_server: Any) -> None:
+async def test_live_trades_and_candles_reach_only_the_subscribed_client(
+    gateway: str, nats_server: Any
+) -> None:
     url = gateway.replace("http", "ws") + "/api/ws"
-    async with websockets.connect(url + "?symbol=BTC/USDT&interval=1m") as btc, websockets.connect(url) as eth:
+    async with (
+        websockets.connect(url + "?symbol=BTC/USDT&interval=1m") as btc,
+        websockets.connect(url) as eth,
+    ):
         assert json.loads(await btc.recv())["type"] == "subscribed"
         await eth.send(json.dumps({"action": "subscribe", "symbol": "ETH/USDT", "interval": "1m"}))
         assert json.loads(await eth.recv()) == {"type": "subscribed", "symbol": "ETH/USDT", "interval": "1m"}
-        tick = TradeTick(venue="paper", symbol="BTC/USDT", trade_id="42", price="23140.48",
-                         quantity="0.5", ts_event=T0)
+        tick = TradeTick(
+            venue="paper", symbol="BTC/USDT", trade_id="42", price="23140.48", quantity="0.5", ts_event=T0
+        )
         await publish(nats_server.url, subjects.trades("paper", "BTC/USDT"), tick)
         await publish(nats_server.url, subjects.candles("paper", "BTC/USDT", "1m"), candle(99))
-        await publish(nats_server.url, subjects.candles("paper", "BTC/USDT", "5m"), candle(100, "5m").with_changes(
-            close_time=T0 + timedelta(minutes=105)))
+        await publish(
+            nats_server.url,
+            subjects.candles("paper", "BTC/USDT", "5m"),
+            candle(100, "5m").with_changes(close_time=T0 + timedelta(minutes=105)),
+        )
         trade = json.loads(await asyncio.wait_for(btc.recv(), 5))
-        assert trade == {"type": "trade", "symbol": "BTC/USDT", "trade_id": "42", "price": "23140.48",
-                         "quantity": "0.5", "ts": 1677628800000}
+        assert trade == {
+            "type": "trade",
+            "symbol": "BTC/USDT",
+            "trade_id": "42",
+            "price": "23140.48",
+            "quantity": "0.5",
+            "ts": 1677628800000,
+        }
         pushed = json.loads(await asyncio.wait_for(btc.recv(), 5))
         assert pushed["type"] == "candle" and pushed["interval"] == "1m" and pushed["open"] == "199.5"
         with pytest.raises(TimeoutError):
@@ -107,12 +135,18 @@ async def test_live_trades_and_candles_reach_only_the_subscribed_client(gateway:
 
 @pytest.mark.parametrize(
     ("frame", "code"),
-    [("not json", "malformed_json"), ("[1, 2]", "malformed_json"), ('{"action": "fly"}', "unknown_action"),
-     ('{"action": "subscribe", "symbol": "DOGE/USDT"}', "unknown_symbol"),
-     ('{"action": "subscribe", "symbol": "BTC/USDT", "interval": "2d"}', "unknown_interval"),
-     ("x" * 5000, "frame_too_large")],
+    [
+        ("not json", "malformed_json"),
+        ("[1, 2]", "malformed_json"),
+        ('{"action": "fly"}', "unknown_action"),
+        ('{"action": "subscribe", "symbol": "DOGE/USDT"}', "unknown_symbol"),
+        ('{"action": "subscribe", "symbol": "BTC/USDT", "interval": "2d"}', "unknown_interval"),
+        ("x" * 5000, "frame_too_large"),
+    ],
 )
-async def test_bad_frames_get_an_error_event_and_the_socket_stays_open(gateway: str, frame: str, code: str) -> None:
+async def test_bad_frames_get_an_error_event_and_the_socket_stays_open(
+    gateway: str, frame: str, code: str
+) -> None:
     async with websockets.connect(gateway.replace("http", "ws") + "/api/ws") as socket:
         await socket.send(frame)
         assert json.loads(await socket.recv())["code"] == code

@@ -1,0 +1,69 @@
+"""Raw NATS rates on this machine, the baseline the feed is compared with."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import nats
+
+
+async def core_publish_subscribe(url: str, payload: bytes, count: int) -> float:
+    """Messages per second from a core-NATS publisher to a subscriber on another connection."""
+    subscriber = await nats.connect(url, pending_size=64 * 1024 * 1024)
+    publisher = await nats.connect(url, pending_size=64 * 1024 * 1024)
+    done = asyncio.Event()
+    received = 0
+
+    async def on_message(_: object) -> None:
+        nonlocal received
+        received += 1
+        if received == count:
+            done.set()
+
+    subject = "bench.raw.core"
+    await subscriber.subscribe(subject, cb=on_message, pending_msgs_limit=count + 1)
+    await subscriber.flush()
+    started = time.perf_counter()
+    for _ in range(count):
+        await publisher.publish(subject, payload)
+    await publisher.flush()
+    await asyncio.wait_for(done.wait(), 120)
+    elapsed = time.perf_counter() - started
+    await publisher.close()
+    await subscriber.close()
+    return count / elapsed
+
+
+async def jetstream_publish_subscribe(url: str, payload: bytes, count: int, batch: int = 500) -> float:
+    """Messages per second published to JetStream with acks (pipelined) and received by a subscriber."""
+    from nats.js.api import StreamConfig
+
+    subscriber = await nats.connect(url, pending_size=64 * 1024 * 1024)
+    publisher = await nats.connect(url, pending_size=64 * 1024 * 1024)
+    js = publisher.jetstream()
+    await js.add_stream(StreamConfig(name="BENCH_RAW", subjects=["bench.raw.js"]))
+    done = asyncio.Event()
+    received = 0
+
+    async def on_message(_: object) -> None:
+        nonlocal received
+        received += 1
+        if received == count:
+            done.set()
+
+    await subscriber.subscribe("bench.raw.js", cb=on_message, pending_msgs_limit=count + 1)
+    await subscriber.flush()
+    started = time.perf_counter()
+    for first in range(0, count, batch):
+        futures = [
+            await js.publish_async("bench.raw.js", payload, headers={"Nats-Msg-Id": f"m{i}"})
+            for i in range(first, min(count, first + batch))
+        ]
+        await asyncio.gather(*futures)
+    await asyncio.wait_for(done.wait(), 120)
+    elapsed = time.perf_counter() - started
+    await js.delete_stream("BENCH_RAW")
+    await publisher.close()
+    await subscriber.close()
+    return count / elapsed
