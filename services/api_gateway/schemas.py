@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.messages.base import to_ms
+from shared.messages.base import plain_decimal, to_ms
 from shared.messages.market import Candle, TradeTick
 
 
@@ -35,11 +35,11 @@ class CandlePublic(BaseModel):
     def of(cls, candle: Candle) -> CandlePublic:
         return cls(
             open_time=to_ms(candle.open_time),
-            open=format(candle.open, "f"),
-            high=format(candle.high, "f"),
-            low=format(candle.low, "f"),
-            close=format(candle.close, "f"),
-            volume=format(candle.volume, "f"),
+            open=plain_decimal(candle.open),
+            high=plain_decimal(candle.high),
+            low=plain_decimal(candle.low),
+            close=plain_decimal(candle.close),
+            volume=plain_decimal(candle.volume),
             closed=candle.closed,
         )
 
@@ -62,8 +62,8 @@ def trade_event(tick: TradeTick) -> dict[str, object]:
         "type": "trade",
         "symbol": tick.symbol,
         "trade_id": tick.trade_id,
-        "price": format(tick.price, "f"),
-        "quantity": format(tick.quantity, "f"),
+        "price": plain_decimal(tick.price),
+        "quantity": plain_decimal(tick.quantity),
         "ts": to_ms(tick.ts_event),
     }
 

@@ -34,6 +34,12 @@ def to_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+def plain_decimal(value: Decimal) -> str:
+    """Return ``value`` without exponent or trailing zeros: ``26080.53000000`` → ``26080.53``."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _plain_decimal(value: Decimal) -> str:
     # Never scientific notation: "0.00000100", not "1.00E-6"; exact, never a float.
     return format(value, "f")
