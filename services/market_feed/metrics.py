@@ -48,6 +48,24 @@ class FeedMetrics:
             ["symbol", "stream"],
             registry=registry,
         )
+        self.trade_gaps = Counter(
+            "feed_trade_gaps_total",
+            "Holes in the trade-id sequence of the stream",
+            ["symbol"],
+            registry=registry,
+        )
+        self.trades_recovered = Counter(
+            "feed_trades_recovered_total",
+            "Trades fetched over REST to fill holes",
+            ["symbol"],
+            registry=registry,
+        )
+        self.trades_lost = Counter(
+            "feed_trades_lost_total",
+            "Trades missing from the stream and no longer on the venue",
+            ["symbol"],
+            registry=registry,
+        )
         self.gaps = Counter(
             "feed_candle_gaps_total", "Gaps found in the candle stream", ["symbol"], registry=registry
         )

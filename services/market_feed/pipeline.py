@@ -20,7 +20,7 @@ from services.market_feed.closing import ClosingTracker
 from services.market_feed.metrics import FeedMetrics
 from services.market_feed.normalize import BadVenueData, ohlcv_to_candle, trade_to_tick
 from services.market_feed.rollup import CandleRollup
-from services.market_feed.venue import REST_TRADES, MarketVenue
+from services.market_feed.venue import HISTORICAL_TRADES, REST_TRADES, MarketVenue
 from shared.config.settings import MarketFeedSettings
 from shared.domain.enums import VenueName
 from shared.domain.intervals import Interval, parse_interval
@@ -134,14 +134,50 @@ class FeedPipeline:
         trades = await self._venue.fetch_trades(symbol, limit=_PAGE, params=dict(REST_TRADES))
         await self._publish_trades(symbol, trades)
 
+    async def _fill_gap(self, symbol: str, first_missing: int, before: int) -> list[dict[str, Any]]:
+        """Fetch the trades ``first_missing ≤ id < before`` the socket skipped, by trade id over REST."""
+        self._metrics.trade_gaps.labels(symbol).inc()
+        found: list[dict[str, Any]] = []
+        cursor = first_missing
+        by_id = self._settings.binance_api_key is not None
+        try:
+            while cursor < before:
+                params = {**HISTORICAL_TRADES, "fromId": cursor} if by_id else dict(REST_TRADES)
+                page = await self._venue.fetch_trades(symbol, limit=_PAGE, params=params)
+                numbered = [(n, t) for t in page if (n := _trade_number(t)) is not None and n >= cursor]
+                if not numbered:
+                    break
+                found.extend(t for n, t in numbered if n < before)
+                if not by_id:
+                    break  # the most recent page is all there is
+                cursor = numbered[-1][0] + 1
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            _log.warning("could not fetch %s trades from id %d: %s", symbol, cursor, e)
+        lost = (before - first_missing) - len(found)
+        self._metrics.trades_recovered.labels(symbol).inc(len(found))
+        if lost:
+            self._metrics.trades_lost.labels(symbol).inc(lost)
+            _log.error("%d %s trades before id %d are gone from the venue too", lost, symbol, before)
+        return found
+
     async def _publish_trades(self, symbol: str, trades: list[dict[str, Any]]) -> None:
         received = utc_now()
         last = self._last_trade_id.get(symbol, -1)
         outgoing: list[Outgoing] = []
-        for trade in trades:
+        for trade in list(trades):
             trade_number = _trade_number(trade)
             if trade_number is not None and trade_number <= last:
                 continue  # seen already, over the socket or a previous poll
+            if trade_number is not None and last >= 0 and trade_number > last + 1:
+                for missed in await self._fill_gap(symbol, last + 1, trade_number):
+                    try:
+                        tick = trade_to_tick(self._venue_name, missed, received)
+                    except BadVenueData as e:
+                        await self._reject(symbol, "trade", missed, str(e))
+                        continue
+                    outgoing.append(Outgoing(subjects.trades(self._venue_name, symbol), tick))
             try:
                 tick = trade_to_tick(self._venue_name, trade, received)
             except BadVenueData as e:

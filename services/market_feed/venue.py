@@ -29,6 +29,14 @@ class MarketVenue(Protocol):
 REST_TRADES = {"fetchTradesMethod": "publicGetTrades"}
 """Poll ``/api/v3/trades``: its ids are the stream's trade ids, so polled and streamed trades dedupe."""
 
+HISTORICAL_TRADES = {"fetchTradesMethod": "publicGetHistoricalTrades"}
+"""Trades from an id on (``fromId``); ccxt sends it only with an API key. Without one, holes are
+filled from the last 1,000 trades of ``/api/v3/trades``."""
+
+TRADES_CACHE = 100_000
+"""Trades ccxt.pro buffers per symbol between two ``watch_trades`` calls (its default, 1,000, is one
+burst at 10,000 trades/s: a busy moment would overwrite trades before the feed reads them)."""
+
 
 def open_venue(settings: MarketFeedSettings) -> MarketVenue:
     """Return a ccxt.pro ``binance`` client for the configured venue (paper by default)."""
@@ -38,5 +46,6 @@ def open_venue(settings: MarketFeedSettings) -> MarketVenue:
         api_key=settings.binance_api_key.get_secret_value() if settings.binance_api_key else None,
         secret=settings.binance_api_secret.get_secret_value() if settings.binance_api_secret else None,
         pro=True,
+        options={"tradesLimit": TRADES_CACHE},
     )
     return client

@@ -212,16 +212,32 @@ async def avg_price(request: Request) -> Response:
     return _json({"mins": 5, "price": fmt(price), "closeTime": close_time})
 
 
+def _trade_rows(chosen: list[Trade]) -> Response:
+    return _json([
+        {"id": t.id, "price": fmt(t.price), "qty": fmt(t.quantity), "quoteQty": fmt(t.price * t.quantity),
+         "time": t.time, "isBuyerMaker": t.buyer_is_maker, "isBestMatch": True}
+        for t in chosen
+    ])  # fmt: skip
+
+
 @router.get("/trades")
 async def trades(request: Request) -> Response:
     market = _market(exchange_of(request), request.query_params.get("symbol"))
     limit = _uint(request.query_params, "limit", 500, 1, 1000) or 500
-    recent = list(market.recent)[-limit:]
-    return _json([
-        {"id": t.id, "price": fmt(t.price), "qty": fmt(t.quantity), "quoteQty": fmt(t.price * t.quantity),
-         "time": t.time, "isBuyerMaker": t.buyer_is_maker, "isBestMatch": True}
-        for t in recent
-    ])  # fmt: skip
+    return _trade_rows(list(market.recent)[-limit:])
+
+
+@router.get("/historicalTrades")
+async def historical_trades(request: Request) -> Response:
+    """Older trades from ``fromId`` on: how a client fills a hole in the trade stream."""
+    params = request.query_params
+    market = _market(exchange_of(request), params.get("symbol"))
+    limit = _uint(params, "limit", 500, 1, 1000) or 500
+    from_id = _uint(params, "fromId", None, 0, 2**63)
+    recent: list[Trade] = list(market.recent)
+    if from_id is None:
+        return _trade_rows(recent[-limit:])
+    return _trade_rows([t for t in recent if t.id >= from_id][:limit])
 
 
 @router.get("/aggTrades")

@@ -24,8 +24,8 @@ from services.paper_exchange.rolling import DayStats, RollingDay
 from services.paper_exchange.trades import CANDLE_MS, PlannedTrade, plan_trades
 from shared.domain.intervals import Interval
 
-RECENT_TRADES = 1000
-"""Trades kept for ``/api/v3/trades`` and ``/api/v3/aggTrades`` (Binance's maximum limit)."""
+RECENT_TRADES = 100_000
+"""Trades kept for ``/api/v3/trades``, ``/historicalTrades`` and ``/aggTrades`` lookups by id."""
 
 
 @dataclass(frozen=True, slots=True)

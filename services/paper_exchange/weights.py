@@ -39,7 +39,7 @@ def weight_of(path: str, params: Mapping[str, str]) -> int:
             return 20
         case "/api/v3/depth":
             return _depth_weight(params)
-        case "/api/v3/trades":
+        case "/api/v3/trades" | "/api/v3/historicalTrades":
             return 25
         case "/api/v3/aggTrades":
             return 4

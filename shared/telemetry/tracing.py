@@ -30,7 +30,8 @@ def create_tracer_provider(service: str, exporter: str = "none", endpoint: str =
 def inject_headers(headers: dict[str, str] | None = None) -> dict[str, str]:
     """Return ``headers`` with the current span's W3C trace context added (``traceparent``)."""
     carrier = dict(headers or {})
-    propagate.inject(carrier)
+    if trace.get_current_span().get_span_context().is_valid:  # nothing to carry outside a span
+        propagate.inject(carrier)
     return carrier
 
 
