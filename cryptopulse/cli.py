@@ -34,8 +34,13 @@ def _up(args: argparse.Namespace) -> int:
     return run_stack(StackSettings())
 
 
-def _config(_: argparse.Namespace) -> int:
-    print(_settings_reference())
+def _config(args: argparse.Namespace) -> int:
+    reference = _settings_reference()
+    if args.update_readme:
+        from cryptopulse.readme import replace_section
+
+        replace_section("settings", reference)
+    print(reference)
     return 0
 
 
@@ -52,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="run the whole system on embedded NATS and PostgreSQL")
     up.set_defaults(handler=_up)
     config = commands.add_parser("config", help="print every setting with its default and meaning")
+    config.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     config.set_defaults(handler=_config)
     bench = commands.add_parser("bench", help="benchmarks beside a raw-NATS baseline from the same run")
     bench.add_argument("--rates", type=int, nargs="+", default=[10_000, 15_000], help="trades/s offered")

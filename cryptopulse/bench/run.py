@@ -11,11 +11,11 @@ from pathlib import Path
 
 from cryptopulse.bench.feed import FeedResult, run_feed_benchmark
 from cryptopulse.bench.nats_baseline import core_publish_subscribe, jetstream_publish_subscribe
+from cryptopulse.readme import replace_section
 from cryptopulse.servers.nats import NatsServer
 from shared.messages.market import TradeTick
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
 def _tick_payload() -> bytes:
@@ -67,16 +67,13 @@ def run_benchmarks(*, rates: list[int], update_readme: bool) -> str:
     core, jetstream = _baselines(200_000)
     feeds = [run_feed_benchmark(rate) for rate in rates]
     table = _table(core, jetstream, feeds)
-    artifacts = README.parent / "artifacts"
-    artifacts.mkdir(exist_ok=True)
-    (artifacts / "bench.json").write_text(
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "bench.json").write_text(
         json.dumps(
             {"raw_core_nats": core, "raw_jetstream": jetstream, "feeds": [f.__dict__ for f in feeds]},
             indent=2,
         )
     )
     if update_readme:
-        text = README.read_text()
-        start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-        README.write_text(text[:start] + "\n" + table + "\n" + text[end:])
+        replace_section("bench", table)
     return table

@@ -42,6 +42,12 @@ class FeedMetrics:
             ["symbol", "stream"],
             registry=registry,
         )
+        self.stale = Counter(
+            "feed_socket_stale_total",
+            "Waits on a socket that brought nothing within the stale limit",
+            ["symbol", "stream"],
+            registry=registry,
+        )
         self.polls = Counter(
             "feed_rest_polls_total",
             "REST polls made while a socket was down",

@@ -21,6 +21,7 @@ from services.market_feed.metrics import FeedMetrics
 from services.market_feed.normalize import BadVenueData, ohlcv_to_candle, trade_to_tick
 from services.market_feed.rollup import CandleRollup
 from services.market_feed.venue import HISTORICAL_TRADES, REST_TRADES, MarketVenue
+from services.market_feed.watch import StaleWatch
 from shared.config.settings import MarketFeedSettings
 from shared.domain.enums import VenueName
 from shared.domain.intervals import Interval, parse_interval
@@ -117,15 +118,23 @@ class FeedPipeline:
 
     async def _trades_loop(self, symbol: str) -> None:
         backoff = Backoff(max_s=self._settings.feed_reconnect_max_s)
+        watch = StaleWatch(lambda: self._venue.watch_trades(symbol), self._settings.feed_stale_after_s)
         while True:
             try:
-                trades = await self._venue.watch_trades(symbol)
+                trades = await watch.next()
             except asyncio.CancelledError:
+                watch.cancel()
                 raise
             except Exception as e:
                 self._socket_failed(symbol, "trades", e)
                 await self._poll_for(backoff.next_delay(), symbol, "trades", self._poll_trades)
                 continue
+            if trades is None:
+                self._socket_quiet(symbol, "trades")
+                await self._guarded(symbol, "trades poll", self._poll_trades)
+                continue
+            if backoff.attempts:
+                _log.info("%s trades socket is back after %d attempts", symbol, backoff.attempts)
             backoff.reset()
             self._metrics.mode.labels(symbol, "trades").set(1)
             await self._publish_trades(symbol, trades)
@@ -209,15 +218,24 @@ class FeedPipeline:
         backoff = Backoff(max_s=self._settings.feed_reconnect_max_s)
         tracker = self._trackers[symbol]
         reconnected = False
+        watch = StaleWatch(
+            lambda: self._venue.watch_ohlcv(symbol, _MINUTE.value), self._settings.feed_stale_after_s
+        )
         while True:
             try:
-                rows = await self._venue.watch_ohlcv(symbol, _MINUTE.value)
+                rows = await watch.next()
             except asyncio.CancelledError:
+                watch.cancel()
                 raise
             except Exception as e:
                 self._socket_failed(symbol, "candles", e)
                 tracker.reset()
                 await self._poll_for(backoff.next_delay(), symbol, "candles", self._catch_up)
+                reconnected = True
+                continue
+            if rows is None:
+                self._socket_quiet(symbol, "candles")
+                await self._guarded(symbol, "candles poll", self._catch_up)
                 reconnected = True
                 continue
             backoff.reset()
@@ -373,6 +391,16 @@ class FeedPipeline:
             stream,
             type(error).__name__,
             error,
+        )
+
+    def _socket_quiet(self, symbol: str, stream: str) -> None:
+        self._metrics.mode.labels(symbol, stream).set(0)
+        self._metrics.stale.labels(symbol, stream).inc()
+        _log.info(
+            "%s %s socket quiet for %.0fs; polling REST meanwhile",
+            symbol,
+            stream,
+            self._settings.feed_stale_after_s,
         )
 
     async def _poll_for(

@@ -127,6 +127,9 @@ class MarketFeedSettings(CommonSettings):
     feed_poll_interval_s: float = Field(
         2.0, gt=0, description="REST polling period while the WebSocket is down."
     )
+    feed_stale_after_s: float = Field(
+        10.0, gt=0, description="A socket silent this long is polled over REST until it speaks again."
+    )
     feed_reconnect_max_s: float = Field(30.0, gt=0, description="Upper bound of the reconnect backoff.")
     binance_api_key: SecretStr | None = Field(None, description="Binance API key (testnet/live).")
     binance_api_secret: SecretStr | None = Field(None, description="Binance API secret (testnet/live).")

@@ -2,43 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from cryptopulse.servers.ports import free_port
-from services.paper_exchange.server import build_server
-from shared.config.settings import PaperExchangeSettings
-
-FAST = {"paper_speed": 600.0, "paper_tick_ms": 20, "paper_history_candles": 120, "log_level": "WARNING"}
-"""Ten simulated minutes per wall-clock second: a candle closes every 0.1 s."""
-
-
-class PaperServer:
-    """The server, its URLs, and a clean stop."""
-
-    def __init__(self, **overrides: Any) -> None:
-        self.settings = PaperExchangeSettings(paper_port=free_port(), **{**FAST, **overrides})
-        self.server = build_server(self.settings)
-        self.thread = threading.Thread(target=self.server.run, name="paper-exchange", daemon=True)
-        self.http = f"http://{self.settings.host}:{self.settings.paper_port}"
-        self.ws = f"ws://{self.settings.host}:{self.settings.paper_port}"
-
-    def start(self) -> PaperServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the paper exchange did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+from tests.support.paper import PaperServer
 
 
 @pytest.fixture(scope="session")

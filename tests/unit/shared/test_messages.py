@@ -112,8 +112,13 @@ def test_kill_switch_user_scope_requires_a_user() -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [("26080.53000000", "26080.53"), ("26000.00000000", "26000"), ("1E+3", "1000"), ("0.00000100", "0.000001"),
-     ("5", "5")],
+    [
+        ("26080.53000000", "26080.53"),
+        ("26000.00000000", "26000"),
+        ("1E+3", "1000"),
+        ("0.00000100", "0.000001"),
+        ("5", "5"),
+    ],
 )
 def test_plain_decimal_drops_padding_and_exponents_but_not_value(value: str, text: str) -> None:
     from shared.messages.base import plain_decimal
