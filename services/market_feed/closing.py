@@ -14,10 +14,11 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Advance:
-    """What one update told us: the rows that closed, and the open time of a gap to backfill."""
+    """What one update told us: the rows that closed, and a gap ``[gap_from_ms, gap_until_ms)``."""
 
     closed: tuple[list[Any], ...] = ()
     gap_from_ms: int | None = None
+    gap_until_ms: int | None = None
 
 
 class ClosingTracker:
@@ -44,6 +45,7 @@ class ClosingTracker:
     def update(self, rows: list[list[Any]]) -> Advance:
         closed: list[list[Any]] = []
         gap_from: int | None = None
+        gap_until: int | None = None
         for row in sorted(rows, key=lambda r: r[0]):
             open_ms = row[0]
             if self._last_closed_ms is not None and open_ms <= self._last_closed_ms:
@@ -51,7 +53,7 @@ class ClosingTracker:
             if self._forming is None:
                 expected = None if self._last_closed_ms is None else self._last_closed_ms + self._interval_ms
                 if expected is not None and open_ms > expected and gap_from is None:
-                    gap_from = expected
+                    gap_from, gap_until = expected, open_ms
                 self._forming = list(row)
             elif open_ms == self._forming[0]:
                 self._forming = list(row)
@@ -60,6 +62,6 @@ class ClosingTracker:
                     closed.append(self._forming)  # else a backfill already published it
                     self._last_closed_ms = self._forming[0]
                 if open_ms > self._forming[0] + self._interval_ms and gap_from is None:
-                    gap_from = self._forming[0] + self._interval_ms
+                    gap_from, gap_until = self._forming[0] + self._interval_ms, open_ms
                 self._forming = list(row)
-        return Advance(tuple(closed), gap_from)
+        return Advance(tuple(closed), gap_from, gap_until)

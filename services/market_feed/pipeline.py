@@ -68,6 +68,7 @@ class FeedPipeline:
         self._trackers = {s: ClosingTracker(_MINUTE.milliseconds) for s in self._symbols}
         self._rollups = {s: CandleRollup(self._longer) for s in self._symbols}
         self._last_trade_id: dict[str, int] = {}
+        self._gaps: dict[str, tuple[int, int]] = {}
         self._unstored: deque[Candle] = deque()
         self._unpublished: deque[Candle] = deque()
         self._tasks: list[asyncio.Task[None]] = []
@@ -131,7 +132,12 @@ class FeedPipeline:
                 continue
             if trades is None:
                 self._socket_quiet(symbol, "trades")
+                before = self._last_trade_id.get(symbol, -1)
                 await self._guarded(symbol, "trades poll", self._poll_trades)
+                if self._last_trade_id.get(symbol, -1) > before:
+                    # The venue traded while the socket said nothing: the socket is broken.
+                    await self._reconnect(symbol, "trades")
+                    watch.cancel()
                 continue
             if backoff.attempts:
                 _log.info("%s trades socket is back after %d attempts", symbol, backoff.attempts)
@@ -142,6 +148,13 @@ class FeedPipeline:
     async def _poll_trades(self, symbol: str) -> None:
         trades = await self._venue.fetch_trades(symbol, limit=_PAGE, params=dict(REST_TRADES))
         await self._publish_trades(symbol, trades)
+
+    async def _tick_or_reject(self, symbol: str, trade: dict[str, Any], received: Any) -> TradeTick | None:
+        try:
+            return trade_to_tick(self._venue_name, trade, received)
+        except BadVenueData as e:
+            await self._reject(symbol, "trade", trade, str(e))
+            return None
 
     async def _fill_gap(self, symbol: str, first_missing: int, before: int) -> list[dict[str, Any]]:
         """Fetch the trades ``first_missing ≤ id < before`` the socket skipped, by trade id over REST."""
@@ -176,22 +189,18 @@ class FeedPipeline:
         last = self._last_trade_id.get(symbol, -1)
         outgoing: list[Outgoing] = []
         for trade in list(trades):
+            # Validate first: a malformed trade must not move the id bookkeeping.
+            tick = await self._tick_or_reject(symbol, trade, received)
+            if tick is None:
+                continue
             trade_number = _trade_number(trade)
             if trade_number is not None and trade_number <= last:
                 continue  # seen already, over the socket or a previous poll
             if trade_number is not None and last >= 0 and trade_number > last + 1:
                 for missed in await self._fill_gap(symbol, last + 1, trade_number):
-                    try:
-                        tick = trade_to_tick(self._venue_name, missed, received)
-                    except BadVenueData as e:
-                        await self._reject(symbol, "trade", missed, str(e))
-                        continue
-                    outgoing.append(Outgoing(subjects.trades(self._venue_name, symbol), tick))
-            try:
-                tick = trade_to_tick(self._venue_name, trade, received)
-            except BadVenueData as e:
-                await self._reject(symbol, "trade", trade, str(e))
-                continue
+                    filled = await self._tick_or_reject(symbol, missed, received)
+                    if filled is not None:
+                        outgoing.append(Outgoing(subjects.trades(self._venue_name, symbol), filled))
             if trade_number is not None:
                 last = trade_number
             outgoing.append(Outgoing(subjects.trades(self._venue_name, symbol), tick))
@@ -235,7 +244,12 @@ class FeedPipeline:
                 continue
             if rows is None:
                 self._socket_quiet(symbol, "candles")
+                before = tracker.last_closed_ms
                 await self._guarded(symbol, "candles poll", self._catch_up)
+                if tracker.last_closed_ms != before:
+                    await self._reconnect(symbol, "candles")  # candles closed, the socket said nothing
+                    watch.cancel()
+                    tracker.reset()
                 reconnected = True
                 continue
             backoff.reset()
@@ -248,10 +262,30 @@ class FeedPipeline:
                 received = utc_now()
                 minutes = [self._to_candle(symbol, _MINUTE, row, received) for row in advance.closed]
                 await self._on_closed_minutes(symbol, [m for m in minutes if m is not None], "stream")
-            if advance.gap_from_ms is not None:
+            if advance.gap_from_ms is not None and advance.gap_until_ms is not None:
                 self._metrics.gaps.labels(symbol).inc()
                 _log.warning("gap in %s candles from %d; backfilling", symbol, advance.gap_from_ms)
-                await self._guarded(symbol, "gap backfill", self._catch_up)
+                self._open_gap(symbol, advance.gap_from_ms, advance.gap_until_ms)
+            if symbol in self._gaps:
+                await self._guarded(symbol, "gap backfill", self._fill_candle_gap)
+
+    def _open_gap(self, symbol: str, start_ms: int, end_ms: int) -> None:
+        known = self._gaps.get(symbol)
+        self._gaps[symbol] = (
+            (start_ms, end_ms) if known is None else (min(known[0], start_ms), max(known[1], end_ms))
+        )
+
+    async def _fill_candle_gap(self, symbol: str) -> None:
+        """Backfill ``[start, end)``; the gap stays open until the venue's closed candles cover it."""
+        start, end = self._gaps[symbol]
+        closed = await self._closed_rows(symbol, _MINUTE, start)
+        received = utc_now()
+        minutes = [self._to_candle(symbol, _MINUTE, row, received) for row in closed]
+        await self._on_closed_minutes(symbol, [m for m in minutes if m is not None], "backfill")
+        if closed and closed[-1][0] >= end - _MINUTE.milliseconds:
+            del self._gaps[symbol]
+        else:
+            _log.warning("%s candles from %d are not all closed on the venue yet; will retry", symbol, start)
 
     async def _backfill(self, symbol: str) -> None:
         """At start-up: recent closed candles of every interval, and the minutes of the current day."""
@@ -392,6 +426,14 @@ class FeedPipeline:
             type(error).__name__,
             error,
         )
+
+    async def _reconnect(self, symbol: str, stream: str) -> None:
+        self._metrics.reconnects.labels(symbol, stream).inc()
+        _log.warning("%s %s socket is silent while the venue is not; reconnecting", symbol, stream)
+        try:
+            await self._venue.close_ws_clients()
+        except Exception as e:
+            _log.warning("closing the venue's sockets failed: %s", e)
 
     def _socket_quiet(self, symbol: str, stream: str) -> None:
         self._metrics.mode.labels(symbol, stream).set(0)

@@ -14,7 +14,7 @@ import asyncio
 from collections import deque
 from collections.abc import Iterable, Sequence
 
-from services.paper_exchange.stream_names import StreamName, StreamTopic
+from services.paper_exchange.stream_names import StreamKind, StreamName, StreamTopic
 
 Event = tuple[str, str]
 """A stream name and its serialised payload."""
@@ -115,6 +115,23 @@ class Hub:
                 connection.push(frames)
                 queued += len(frames)
         return queued
+
+    def send_garbage(self) -> int:
+        """The ``malformed_frames`` fault: send every connection a frame that is not JSON and, on each
+        trade stream, a trade with a negative price and one whose price is not a number at all;
+        return how many frames were sent."""
+        sent = 0
+        for connection in self.connections:
+            frames = ["}{ this is not json"]
+            for name, stream in connection.streams.items():
+                if stream.topic[0] is not StreamKind.TRADE:
+                    continue
+                for price in ("-1", "abc"):
+                    bad = f'{{"e":"trade","E":0,"s":"{stream.symbol}","t":0,"p":"{price}","q":"1","T":0}}'
+                    frames.append(f'{{"stream":"{name}","data":{bad}}}' if connection.combined else bad)
+            connection.push(frames)
+            sent += len(frames)
+        return sent
 
     def close_all(self, code: int, reason: str) -> int:
         """Close every open connection now (the ``drop_streams`` fault); return how many."""

@@ -30,6 +30,7 @@ def create_app(settings: PaperExchangeSettings | None = None) -> FastAPI:
     hub = Hub()
     faults = FaultRegistry()
     faults.register_action("drop_streams", lambda: hub.close_all(GOING_AWAY, "streams dropped (fault)"))
+    faults.register_action("malformed_frames", hub.send_garbage)
     runner: dict[str, asyncio.Task[None]] = {}
 
     @contextlib.asynccontextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -225,3 +226,45 @@ async def test_unknown_configured_symbols_are_skipped_loudly(feed: Any, bus: Cli
         await wait_until(lambda: len(recorder.trades) >= 20, 30, "trades of the listed symbol")
         metrics = await metrics_of(url)
     assert 'feed_errors_total{kind="unknown_symbol"} 1.0' in metrics
+
+
+async def test_malformed_frames_are_dead_lettered_counted_and_the_feed_goes_on(
+    nats_url: str, database: str, bus: Client
+) -> None:
+    # 120 trades a second: the socket's outage while ccxt recovers stays within /api/v3/trades' 1,000.
+    slower = PaperServer(paper_symbols=("BTC/USDT",), paper_trades_per_candle=120, paper_speed=60.0).start()
+    recorder = Recorder()
+    await recorder.attach(bus)
+    letters: list[bytes] = []
+
+    async def on_letter(msg: Any) -> None:
+        letters.append(msg.data)
+
+    await bus.subscribe(subjects.dead_letters("market_feed"), cb=on_letter)
+    settings = MarketFeedSettings(
+        nats_url=nats_url,
+        database_url=database,
+        paper_url=slower.http,
+        feed_symbols=("BTC/USDT",),
+        feed_intervals=("1m",),
+        feed_backfill_candles=20,
+        feed_poll_interval_s=0.2,
+        feed_reconnect_max_s=1.0,
+        feed_stale_after_s=1.0,
+        log_level="WARNING",
+    )
+    try:
+        with serve_in_thread(create_app(settings)) as url:
+            await wait_until(lambda: len(recorder.trades) >= 50, 30, "first trades")
+            await faults(slower, malformed_frames=True)
+            await wait_until(lambda: letters, 10, "a dead letter")
+            seen = len(recorder.trades)
+            await wait_until(lambda: len(recorder.trades) >= seen + 300, 30, "trades after the garbage")
+            metrics = await metrics_of(url)
+    finally:
+        slower.stop()
+    letter = json.loads(letters[0])
+    assert "price" in letter["reason"] and '"-1"' in letter["payload"]
+    assert 'feed_bad_venue_data_total{kind="trade"} 1.0' in metrics
+    assert 'feed_reconnects_total{stream="trades",symbol="BTC/USDT"}' in metrics
+    assert_contiguous(sorted(set(recorder.trade_ids())), 1, "trade ids around the garbage")

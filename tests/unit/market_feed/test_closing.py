@@ -30,12 +30,13 @@ def test_skipping_a_candle_reports_the_gap_from_the_first_missing_one() -> None:
     tracker.update([row(0)])
     advance = tracker.update([row(3 * M)])
     assert [r[0] for r in advance.closed] == [0]
-    assert advance.gap_from_ms == M
+    assert (advance.gap_from_ms, advance.gap_until_ms) == (M, 3 * M)
 
 
 def test_a_first_row_after_the_last_backfilled_one_detects_a_gap_too() -> None:
     tracker = ClosingTracker(M, last_closed_ms=0)
-    assert tracker.update([row(2 * M)]).gap_from_ms == M
+    advance = tracker.update([row(2 * M)])
+    assert (advance.gap_from_ms, advance.gap_until_ms) == (M, 2 * M)
     assert ClosingTracker(M, last_closed_ms=0).update([row(M)]).gap_from_ms is None
 
 
