@@ -141,3 +141,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         yield running
     finally:
         stop_stack(running)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """On a failure, attach the warnings and errors each service logged: the stack's side of the story."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    running = getattr(item, "funcargs", {}).get("stack")
+    if not report.failed or not isinstance(running, RunningStack):
+        return
+    logs = Path(running.env["CRYPTOPULSE_DATA_DIR"]) / "logs"
+    for log in sorted(logs.glob("*.log")):
+        lines = [line for line in log.read_text(errors="replace").splitlines() if '"INFO"' not in line]
+        report.sections.append((f"{log.name} (not INFO, last 40 lines)", "\n".join(lines[-40:])))
