@@ -51,11 +51,27 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(_: argparse.Namespace) -> int:
+    import asyncio
+
+    from cryptopulse.stack import ensure_streams_at
+    from shared.config.settings import CommonSettings
+    from shared.db.migrate import upgrade
+
+    settings = CommonSettings()
+    upgrade(settings.database_url.get_secret_value())
+    asyncio.run(ensure_streams_at(settings.nats_url))
+    print("database migrated and JetStream streams in place")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cryptopulse", description="CryptoPulse trading copilot")
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="run the whole system on embedded NATS and PostgreSQL")
     up.set_defaults(handler=_up)
+    migrate = commands.add_parser("migrate", help="apply database migrations and create the streams")
+    migrate.set_defaults(handler=_migrate)
     config = commands.add_parser("config", help="print every setting with its default and meaning")
     config.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     config.set_defaults(handler=_config)

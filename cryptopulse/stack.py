@@ -38,7 +38,7 @@ def _log_tail(path: Path, lines: int = 25) -> str:
         return "(no log)"
 
 
-async def _ensure_streams(nats_url: str) -> None:
+async def ensure_streams_at(nats_url: str) -> None:
     import nats
 
     from shared.messaging.streams import ensure_streams
@@ -75,7 +75,7 @@ class Stack:
         from shared.db.migrate import upgrade
 
         upgrade(database_url)
-        asyncio.run(_ensure_streams(nats_url))
+        asyncio.run(ensure_streams_at(nats_url))
         with_paper = MarketFeedSettings().venue == "paper"
         specs = stack_services(with_paper=with_paper)
         if with_paper:
