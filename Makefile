@@ -40,7 +40,7 @@ browser: ## Install Debian's Chromium for the browser tests, if missing
 	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium; }
 
-test: install web browser test-python test-web ## Run every test (Python, browser and web unit tests)
+test: install web browser test-web test-python ## Run every test (web unit tests, then Python: unit, integration, e2e, browser)
 
 test-python:
 	$(PY) -m pytest
