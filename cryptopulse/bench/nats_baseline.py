@@ -6,12 +6,14 @@ import asyncio
 import time
 
 import nats
+from nats.aio.client import Client
+
+_PENDING = 64 * 1024 * 1024
 
 
-async def core_publish_subscribe(url: str, payload: bytes, count: int) -> float:
-    """Messages per second from a core-NATS publisher to a subscriber on another connection."""
-    subscriber = await nats.connect(url, pending_size=64 * 1024 * 1024)
-    publisher = await nats.connect(url, pending_size=64 * 1024 * 1024)
+async def _counting_subscriber(url: str, subject: str, count: int) -> tuple[Client, asyncio.Event]:
+    """Connect a subscriber on ``subject`` whose event is set once ``count`` messages arrived."""
+    subscriber = await nats.connect(url, pending_size=_PENDING)
     done = asyncio.Event()
     received = 0
 
@@ -21,9 +23,16 @@ async def core_publish_subscribe(url: str, payload: bytes, count: int) -> float:
         if received == count:
             done.set()
 
-    subject = "bench.raw.core"
     await subscriber.subscribe(subject, cb=on_message, pending_msgs_limit=count + 1)
     await subscriber.flush()
+    return subscriber, done
+
+
+async def core_publish_subscribe(url: str, payload: bytes, count: int) -> float:
+    """Messages per second from a core-NATS publisher to a subscriber on another connection."""
+    subject = "bench.raw.core"
+    subscriber, done = await _counting_subscriber(url, subject, count)
+    publisher = await nats.connect(url, pending_size=_PENDING)
     started = time.perf_counter()
     for _ in range(count):
         await publisher.publish(subject, payload)
@@ -39,21 +48,10 @@ async def jetstream_publish_subscribe(url: str, payload: bytes, count: int, batc
     """Messages per second published to JetStream with acks (pipelined) and received by a subscriber."""
     from nats.js.api import StreamConfig
 
-    subscriber = await nats.connect(url, pending_size=64 * 1024 * 1024)
-    publisher = await nats.connect(url, pending_size=64 * 1024 * 1024)
+    publisher = await nats.connect(url, pending_size=_PENDING)
     js = publisher.jetstream()
     await js.add_stream(StreamConfig(name="BENCH_RAW", subjects=["bench.raw.js"]))
-    done = asyncio.Event()
-    received = 0
-
-    async def on_message(_: object) -> None:
-        nonlocal received
-        received += 1
-        if received == count:
-            done.set()
-
-    await subscriber.subscribe("bench.raw.js", cb=on_message, pending_msgs_limit=count + 1)
-    await subscriber.flush()
+    subscriber, done = await _counting_subscriber(url, "bench.raw.js", count)
     started = time.perf_counter()
     for first in range(0, count, batch):
         futures = [

@@ -12,6 +12,7 @@ import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
@@ -21,9 +22,11 @@ from pydantic import ValidationError
 
 from services.api_gateway.schemas import candle_event, trade_event
 from shared.messages import subjects
+from shared.messages.base import Message
 from shared.messages.market import Candle, TradeTick
 
 _log = logging.getLogger(__name__)
+M = TypeVar("M", bound=Message)
 
 
 @dataclass(eq=False)
@@ -89,7 +92,7 @@ class MarketHub:
             await subscription.unsubscribe()
         self._subscriptions.clear()
 
-    def connect(self, client: ClientFeed) -> None:
+    def connect(self, _: ClientFeed) -> None:
         self._metrics.clients.inc()
 
     def disconnect(self, client: ClientFeed) -> None:
@@ -105,22 +108,23 @@ class MarketHub:
             self._by_symbol[symbol].add(client)
 
     async def _on_trade(self, msg: Msg) -> None:
-        try:
-            tick = TradeTick.model_validate_json(msg.data)
-        except ValidationError as e:
-            self._metrics.bad.labels("trade").inc()
-            _log.warning("invalid trade on %s: %s", msg.subject, e.errors()[0]["msg"])
-            return
-        self._fan_out(tick.symbol, None, json.dumps(trade_event(tick)), "trade")
+        tick = self._parse(msg, TradeTick, "trade")
+        if tick is not None:
+            self._fan_out(tick.symbol, None, json.dumps(trade_event(tick)), "trade")
 
     async def _on_candle(self, msg: Msg) -> None:
+        candle = self._parse(msg, Candle, "candle")
+        if candle is not None:
+            self._fan_out(candle.symbol, candle.interval.value, json.dumps(candle_event(candle)), "candle")
+
+    def _parse(self, msg: Msg, model: type[M], kind: str) -> M | None:
+        # The stream keeps the original; the gateway only observes, so a bad one is counted and skipped.
         try:
-            candle = Candle.model_validate_json(msg.data)
+            return model.model_validate_json(msg.data)
         except ValidationError as e:
-            self._metrics.bad.labels("candle").inc()
-            _log.warning("invalid candle on %s: %s", msg.subject, e.errors()[0]["msg"])
-            return
-        self._fan_out(candle.symbol, candle.interval.value, json.dumps(candle_event(candle)), "candle")
+            self._metrics.bad.labels(kind).inc()
+            _log.warning("invalid %s on %s: %s", kind, msg.subject, e.errors()[0]["msg"])
+            return None
 
     def _fan_out(self, symbol: str, interval: str | None, event: str, kind: str) -> None:
         for client in self._by_symbol.get(symbol, ()):
