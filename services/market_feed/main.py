@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
+from services.market_feed.context import FeedContext
 from services.market_feed.metrics import FeedMetrics
 from services.market_feed.pipeline import FeedPipeline
 from services.market_feed.venue import open_venue
@@ -22,14 +23,10 @@ def create_app(settings: MarketFeedSettings | None = None) -> Starlette:
 
     async def on_start(rt: ServiceRuntime) -> None:
         assert rt.publisher is not None and rt.dead_letters is not None
-        pipeline = FeedPipeline(
-            settings,
-            open_venue(settings),
-            rt.publisher,
-            rt.dead_letters,
-            CandleRepository(rt.sessionmaker()),
-            FeedMetrics(rt.registry),
+        context = FeedContext(
+            settings, open_venue(settings), rt.publisher, rt.dead_letters, FeedMetrics(rt.registry)
         )
+        pipeline = FeedPipeline(context, CandleRepository(rt.sessionmaker()))
         rt.checks["feed"] = pipeline.ready.is_set
         pipeline.start()
         pipelines.append(pipeline)
