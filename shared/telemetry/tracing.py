@@ -17,9 +17,7 @@ def create_tracer_provider(service: str, exporter: str = "none", endpoint: str =
     if exporter == "console":
         span_exporter = ConsoleSpanExporter()
     elif exporter == "otlp":
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # type: ignore[import-not-found]
-            OTLPSpanExporter,
-        )
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         span_exporter = OTLPSpanExporter(endpoint=endpoint)
     if span_exporter is not None:

@@ -17,3 +17,10 @@ def test_headers_carry_the_current_span_and_extract_back_to_it() -> None:
 
 def test_outside_a_span_no_trace_header_is_added() -> None:
     assert inject_headers({"Nats-Msg-Id": "m1"}) == {"Nats-Msg-Id": "m1"}
+
+
+def test_every_configured_exporter_builds_a_provider() -> None:
+    for exporter in ("none", "console", "otlp"):
+        provider = create_tracer_provider("test", exporter, "http://127.0.0.1:4318/v1/traces")
+        assert provider.resource.attributes["service.name"] == "cryptopulse.test"
+        provider.shutdown()
