@@ -268,3 +268,16 @@ async def test_malformed_frames_are_dead_lettered_counted_and_the_feed_goes_on(
     assert 'feed_bad_venue_data_total{kind="trade"} 1.0' in metrics
     assert 'feed_reconnects_total{stream="trades",symbol="BTC/USDT"}' in metrics
     assert_contiguous(sorted(set(recorder.trade_ids())), 1, "trade ids around the garbage")
+
+
+async def test_a_slow_exchange_slows_the_feed_but_nothing_is_lost(
+    feed: Any, exchange: PaperServer, bus: Client
+) -> None:
+    await faults(exchange, latency_ms=800)  # every REST answer, the backfill's included, waits 0.8 s
+    recorder = Recorder()
+    await recorder.attach(bus)
+    with feed():
+        await wait_until(lambda: len(recorder.trades) >= 300, 45, "trades from a slow exchange")
+        await wait_until(lambda: len(recorder.minute_opens()) >= 20, 45, "candles from a slow exchange")
+    assert_contiguous(sorted(set(recorder.trade_ids())), 1, "trade ids from a slow exchange")
+    assert_contiguous(recorder.minute_opens(), MINUTE, "1m candles from a slow exchange")
