@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from cryptopulse.keys import add_parser as add_keys_parser
 from shared.config.settings import ALL_SETTINGS, ENV_PREFIX
 
 
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--rates", type=int, nargs="+", default=[10_000, 15_000], help="trades/s offered")
     bench.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     bench.set_defaults(handler=_bench)
+    add_keys_parser(commands)
     return parser
 
 

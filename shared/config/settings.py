@@ -6,6 +6,7 @@ and telemetry are configured once. ``cryptopulse config`` prints this file as a 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -105,6 +106,30 @@ class PaperExchangeSettings(CommonSettings):
     paper_max_candles: int = Field(
         50_000, ge=1000, description="Candles kept per interval for /api/v3/klines (older ones drop)."
     )
+    paper_commission_rate: Decimal = Field(
+        Decimal("0.001"),
+        ge=0,
+        lt=1,
+        description="Trading fee per fill, charged in the asset received (0.1%).",
+    )
+    paper_slippage_bps: Decimal = Field(
+        Decimal("0"),
+        ge=0,
+        le=1000,
+        description="Extra slippage (basis points) on every book level a taker order takes.",
+    )
+    paper_fill_share: Decimal = Field(
+        Decimal("0.25"),
+        gt=0,
+        le=1,
+        description="Share of each simulated trade's volume that can fill resting orders.",
+    )
+    paper_orders_limit_10s: int = Field(
+        100, ge=1, description="New orders per account per 10 s before -1015 (ORDERS rate limit)."
+    )
+    paper_orders_limit_1d: int = Field(
+        200_000, ge=1, description="New orders per account per day before -1015 (ORDERS rate limit)."
+    )
 
 
 class MarketFeedSettings(CommonSettings):
@@ -166,6 +191,38 @@ class ExecutorSettings(CommonSettings):
     executor_port: int = Field(8104, description="executor health and metrics port.")
 
 
+class SecretsSettings(CommonSettings):
+    """Where exchange secrets are encrypted: Vault transit when ``vault_addr`` is set, else a local key.
+
+    The master key file lives outside the database on purpose: a database dump alone must never
+    be enough to decrypt a user's exchange keys.
+    """
+
+    vault_addr: str | None = Field(
+        None,
+        description="Vault (or OpenBao) address, e.g. https://vault:8200; when set, exchange keys are "
+        "encrypted with its transit engine instead of the local master key.",
+    )
+    vault_token: SecretStr | None = Field(
+        None, description="Vault token with encrypt/decrypt/rewrap rights on the transit key."
+    )
+    vault_transit_key: str = Field(
+        "cryptopulse-exchange-keys", description="Name of the Vault transit key (created if missing)."
+    )
+    vault_mount: str = Field("transit", description="Mount path of Vault's transit secrets engine.")
+    master_key_file: Path = Field(
+        Path(".cryptopulse/master.key"),
+        description="Master key ring (mode 0600, created on first use) for AES-256-GCM envelope "
+        "encryption of exchange keys when Vault is not configured. Keep it out of the database "
+        "and its backups.",
+    )
+
+    @field_validator("master_key_file")
+    @classmethod
+    def _absolute_key_file(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+
 class StackSettings(CommonSettings):
     """`cryptopulse up`: the embedded stack."""
 
@@ -191,6 +248,7 @@ ALL_SETTINGS: tuple[type[CommonSettings], ...] = (
     AgentSettings,
     RiskGateSettings,
     ExecutorSettings,
+    SecretsSettings,
 )
 
 __all__ = [
@@ -204,5 +262,6 @@ __all__ = [
     "MarketFeedSettings",
     "PaperExchangeSettings",
     "RiskGateSettings",
+    "SecretsSettings",
     "StackSettings",
 ]

@@ -1,8 +1,9 @@
 """Every table, imported here so ``Base.metadata`` is complete for Alembic and the tests."""
 
 from shared.db.base import Base
+from shared.db.models.exchange_keys import ExchangeKey
 from shared.db.models.market import MarketCandle
 from shared.db.models.users import User, UserRole
 from shared.db.models.watchlists import UserWatchlist
 
-__all__ = ["Base", "MarketCandle", "User", "UserRole", "UserWatchlist"]
+__all__ = ["Base", "ExchangeKey", "MarketCandle", "User", "UserRole", "UserWatchlist"]
