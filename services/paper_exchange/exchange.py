@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from services.paper_exchange.clock import SimClock, minute_floor, wall_ms
+from services.paper_exchange.engine import Engine
 from services.paper_exchange.faults import FaultRegistry
 from services.paper_exchange.hub import GOING_AWAY, Hub
 from services.paper_exchange.markets import SymbolSpec, spec_for
@@ -15,8 +16,10 @@ from services.paper_exchange.metrics import PaperMetrics
 from services.paper_exchange.prices.replay import read_candles
 from services.paper_exchange.prices.source import CandleSource
 from services.paper_exchange.publisher import step_events
-from services.paper_exchange.simulator import SymbolMarket, Trade
-from services.paper_exchange.weights import WeightMeter
+from services.paper_exchange.simulator import Happening, SymbolMarket, Trade
+from services.paper_exchange.store import Store
+from services.paper_exchange.user_hub import UserStreams
+from services.paper_exchange.weights import OrderCounter, WeightMeter
 from shared.config.settings import PaperExchangeSettings
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,12 @@ class PaperExchange:
     faults: FaultRegistry
     metrics: PaperMetrics
     weights: WeightMeter
+    engine: Engine
+    users: UserStreams
+    order_counter: OrderCounter
+    hidden_until: dict[int, int] = field(default_factory=dict)  # order id → wall ms (fault)
     steps: int = field(default=0)
+    _subscriptions: int = field(default=0)
 
     @classmethod
     def build(
@@ -55,8 +63,10 @@ class PaperExchange:
         hub: Hub,
         faults: FaultRegistry,
         metrics: PaperMetrics,
+        users: UserStreams,
     ) -> PaperExchange:
-        """Read the replay file (if any) and lay out every market's history; blocking I/O."""
+        """Read the replay file (if any), lay out every market's history and open the trading
+        state store; blocking I/O."""
         specs = listed_specs(settings)
         replay = []
         if settings.paper_candles_file is not None:
@@ -85,7 +95,18 @@ class PaperExchange:
             )
         clock = SimClock(settings.paper_speed, start_ms=now)
         weights = WeightMeter(settings.paper_weight_limit_1m)
-        return cls(settings, specs, markets, clock, hub, faults, metrics, weights)
+        engine = Engine(settings, markets, Store(settings.paper_state_dir), users.publish)
+        counter = OrderCounter(settings.paper_orders_limit_10s, settings.paper_orders_limit_1d)
+        return cls(settings, specs, markets, clock, hub, faults, metrics, weights, engine, users, counter)
+
+    def next_subscription_id(self) -> int:
+        self._subscriptions += 1
+        return self._subscriptions - 1
+
+    def _match(self, market: SymbolMarket, happenings: list[Happening]) -> None:
+        """Let resting orders meet the trades just printed; free when the symbol has none."""
+        if self.engine.open.get(market.spec.symbol):
+            self.engine.on_trades(market.spec.symbol, [h for h in happenings if isinstance(h, Trade)])
 
     def step(self) -> int:
         """Advance every market to the clock and queue the events; return frames queued."""
@@ -93,7 +114,7 @@ class PaperExchange:
         now = self.clock.now_ms()
         markets = list(self.markets.values())
         counts = {m.spec.symbol: m.next_trade_id for m in markets}
-        events = step_events(markets, now, STEP_BUDGET, self.hub.demand)
+        events = step_events(markets, now, STEP_BUDGET, self.hub.demand, self._match)
         queued = self.hub.publish(events)
         for market in markets:
             printed = market.next_trade_id - counts[market.spec.symbol]

@@ -1,10 +1,10 @@
 """Faults switched on and off at run time through ``/admin/faults``.
 
 Two sorts: *standing* faults are fields of ``Faults`` and stay until changed (``latency_ms``,
-``rest_status``, ``streams_down``); *actions* happen once when posted as ``true``
-(``drop_streams``). The trading side adds its own fields (429 with Retry-After on orders, 418,
-5xx after acceptance, ...) to ``Faults`` and its own actions with ``register_action``; the admin
-route and validation need no change.
+``rest_status``, ``streams_down``, and for trading ``order_status``, ``after_accept_*``,
+``order_invisible_s``); *actions* happen once when posted as ``true`` (``drop_streams``,
+``drop_user_streams``, ``malformed_frames``). New faults are a field here or a
+``register_action`` call; the admin route and validation need no change.
 """
 
 from __future__ import annotations
@@ -28,6 +28,23 @@ class Faults(BaseModel):
     )
     retry_after_s: int = Field(1, ge=0, le=86_400, description="Retry-After sent with 418 and 429.")
     streams_down: bool = Field(False, description="Refuse new WebSocket connections (HTTP 503).")
+    order_status: int | None = Field(
+        None,
+        ge=400,
+        le=599,
+        description="Refuse new orders and cancels with this HTTP status (not accepted).",
+    )
+    after_accept_status: int | None = Field(
+        None,
+        ge=500,
+        le=599,
+        description="Accept each new order, then answer this 5xx status (outcome unknown).",
+    )
+    after_accept_timeout: bool = Field(False, description="Accept each new order, then answer -1007 TIMEOUT.")
+    after_accept_drop: bool = Field(False, description="Accept each new order, then drop the connection.")
+    order_invisible_s: float = Field(
+        0.0, ge=0, le=3600, description="New orders stay invisible to order and trade queries this long."
+    )
 
 
 class FaultError(ValueError):

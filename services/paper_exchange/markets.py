@@ -13,8 +13,8 @@ from typing import Any
 from services.paper_exchange.numbers import fmt
 from shared.domain.symbols import split_symbol
 
-ORDER_TYPES = ("LIMIT", "LIMIT_MAKER", "MARKET")
-"""Order types the paper exchange accepts; the trading side extends this when it lands."""
+ORDER_TYPES = ("LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
+"""Order types the paper exchange accepts (``orders.ORDER_TYPES`` checks the same list)."""
 
 RATE_LIMITS: tuple[dict[str, Any], ...] = (
     {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
@@ -22,6 +22,16 @@ RATE_LIMITS: tuple[dict[str, Any], ...] = (
     {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
     {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61000},
 )
+
+
+def rate_limits(weight_1m: int, orders_10s: int, orders_1d: int) -> list[dict[str, Any]]:
+    """``exchangeInfo.rateLimits`` with the configured limits."""
+    configured = {("REQUEST_WEIGHT", "MINUTE"): weight_1m, ("ORDERS", "SECOND"): orders_10s,
+                  ("ORDERS", "DAY"): orders_1d}  # fmt: skip
+    return [
+        {**limit, "limit": configured.get((limit["rateLimitType"], limit["interval"]), limit["limit"])}
+        for limit in RATE_LIMITS
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,12 @@ so an idle exchange costs only the simulation itself.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from services.paper_exchange import events
 from services.paper_exchange.book import BookDiff
 from services.paper_exchange.hub import Demand, Event
-from services.paper_exchange.simulator import ClosedKline, SymbolMarket, Trade
+from services.paper_exchange.simulator import ClosedKline, Happening, SymbolMarket, Trade
 from services.paper_exchange.stream_names import StreamKind
 from shared.domain.intervals import Interval
 
@@ -19,13 +19,25 @@ _TRADE = (StreamKind.TRADE, "")
 _AGG_TRADE = (StreamKind.AGG_TRADE, "")
 
 
-def step_events(markets: Sequence[SymbolMarket], until_ms: int, budget: int, demand: Demand) -> list[Event]:
-    """Advance every market to ``until_ms`` and return the events of the streams in ``demand``."""
+Observer = Callable[[SymbolMarket, list[Happening]], None]
+
+
+def step_events(
+    markets: Sequence[SymbolMarket],
+    until_ms: int,
+    budget: int,
+    demand: Demand,
+    observe: Observer | None = None,
+) -> list[Event]:
+    """Advance every market to ``until_ms`` and return the events of the streams in ``demand``;
+    ``observe`` sees each market's happenings first (the trading engine matches against them)."""
     out: list[Event] = []
     for market in markets:
         happenings = market.advance(until_ms, budget)
         if not happenings:
             continue
+        if observe is not None:
+            observe(market, happenings)
         diff = market.publish_book()
         wanted = demand.get(market.spec.symbol)
         if not wanted:

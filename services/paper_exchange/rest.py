@@ -20,7 +20,7 @@ from starlette.responses import Response
 from services.paper_exchange import errors
 from services.paper_exchange.clock import wall_ms
 from services.paper_exchange.exchange import PaperExchange
-from services.paper_exchange.markets import RATE_LIMITS, symbol_info
+from services.paper_exchange.markets import rate_limits, symbol_info
 from services.paper_exchange.numbers import fmt
 from services.paper_exchange.simulator import SymbolMarket, Trade
 from services.paper_exchange.weights import weight_of
@@ -109,11 +109,11 @@ async def exchange_info(request: Request) -> Response:
         {
             "timezone": "UTC",
             "serverTime": wall_ms(),
-            "rateLimits": [
-                {**limit, "limit": exchange.settings.paper_weight_limit_1m}
-                if limit["rateLimitType"] == "REQUEST_WEIGHT" else limit
-                for limit in RATE_LIMITS
-            ],
+            "rateLimits": rate_limits(
+                exchange.settings.paper_weight_limit_1m,
+                exchange.settings.paper_orders_limit_10s,
+                exchange.settings.paper_orders_limit_1d,
+            ),
             "exchangeFilters": [],
             "symbols": [symbol_info(m.spec) for m in selected],
         }
@@ -279,7 +279,9 @@ async def market_data_middleware(
     if faults.latency_ms:
         await asyncio.sleep(faults.latency_ms / 1000)
     client = request.client.host if request.client else "unknown"
-    used, reset_in_ms = exchange.weights.charge(client, weight_of(path, request.query_params), wall_ms())
+    used, reset_in_ms = exchange.weights.charge(
+        client, weight_of(path, request.query_params, request.method), wall_ms()
+    )
     if faults.rest_status is not None:
         response = errors.for_status(faults.rest_status, faults.retry_after_s).response()
     elif used > exchange.weights.limit:

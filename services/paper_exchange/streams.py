@@ -25,7 +25,7 @@ from services.paper_exchange.stream_names import StreamName, StreamNameError, pa
 router = APIRouter()
 
 
-async def _pump(websocket: WebSocket, connection: Connection) -> None:
+async def pump(websocket: WebSocket, connection: Connection) -> None:
     """Write queued frames; close when asked to (fault, slow consumer, shutdown)."""
     send = websocket.send
     outbox = connection.outbox
@@ -75,7 +75,7 @@ async def _serve(websocket: WebSocket, names: list[str], combined: bool) -> None
     exchange.hub.subscribe(connection, streams)
     exchange.metrics.ws_connections.inc()
     tasks = [
-        asyncio.create_task(_pump(websocket, connection)),
+        asyncio.create_task(pump(websocket, connection)),
         asyncio.create_task(_receive(websocket, connection, exchange)),
     ]
     try:

@@ -32,8 +32,10 @@ def _ticker_24hr_weight(params: Mapping[str, str]) -> int:
     return 80
 
 
-def weight_of(path: str, params: Mapping[str, str]) -> int:
-    """Binance's documented weight of a market-data request (1 for paths it does not list)."""
+def weight_of(path: str, params: Mapping[str, str], method: str = "GET") -> int:
+    """Binance's documented weight of a request (1 for paths it does not list)."""
+    if path == "/api/v3/order" and method == "GET":
+        return 4
     match path:
         case "/api/v3/exchangeInfo":
             return 20
@@ -49,6 +51,10 @@ def weight_of(path: str, params: Mapping[str, str]) -> int:
             return _many(params, 2, 4)
         case "/api/v3/ticker/24hr":
             return _ticker_24hr_weight(params)
+        case "/api/v3/openOrders":
+            return _many(params, 6, 80)
+        case "/api/v3/allOrders" | "/api/v3/myTrades" | "/api/v3/account":
+            return 20
         case _:
             return 1
 
@@ -71,3 +77,34 @@ class WeightMeter:
         used += weight
         self._used[client] = (minute, used)
         return used, (minute + 1) * MINUTE_MS - now_ms
+
+
+class OrderCounter:
+    """New orders per account in the current 10-second and day windows (the ORDERS limits).
+
+    Binance counts orders the matching engine accepted and answers -1015 past a limit; a fixed
+    window (as for request weight) is what its ``X-MBX-ORDER-COUNT-10S``/``-1D`` headers report.
+    """
+
+    def __init__(self, limit_10s: int, limit_1d: int) -> None:
+        self.limit_10s, self.limit_1d = limit_10s, limit_1d
+        self._counts: dict[str, tuple[int, int, int, int]] = {}  # key → (10s window, n, day, n)
+
+    def counts(self, key: str, now_ms: int) -> tuple[int, int]:
+        ten, day = now_ms // 10_000, now_ms // 86_400_000
+        w10, n10, wd, nd = self._counts.get(key, (ten, 0, day, 0))
+        return (n10 if w10 == ten else 0), (nd if wd == day else 0)
+
+    def exceeded(self, key: str, now_ms: int) -> str | None:
+        """The message of the limit a new order would break, or None."""
+        n10, nd = self.counts(key, now_ms)
+        if n10 >= self.limit_10s:
+            return f"Too many new orders; current limit is {self.limit_10s} orders per TEN_SECONDS."
+        if nd >= self.limit_1d:
+            return f"Too many new orders; current limit is {self.limit_1d} orders per DAY."
+        return None
+
+    def add(self, key: str, now_ms: int) -> tuple[int, int]:
+        n10, nd = self.counts(key, now_ms)
+        self._counts[key] = (now_ms // 10_000, n10 + 1, now_ms // 86_400_000, nd + 1)
+        return n10 + 1, nd + 1

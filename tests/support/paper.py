@@ -6,6 +6,8 @@ import threading
 import time
 from typing import Any
 
+import httpx
+
 from cryptopulse.servers.ports import free_port
 from services.paper_exchange.server import build_server
 from shared.config.settings import PaperExchangeSettings
@@ -36,3 +38,11 @@ class PaperServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+    def create_account(self, balances: dict[str, str], *, can_trade: bool = True) -> tuple[str, str]:
+        """A new account through ``POST /admin/accounts``; returns ``(api_key, secret)``."""
+        body = {"balances": balances, "can_trade": can_trade}
+        response = httpx.post(f"{self.http}/admin/accounts", json=body, timeout=10)
+        response.raise_for_status()
+        created = response.json()
+        return created["api_key"], created["secret"]
