@@ -22,6 +22,7 @@ def build_server(settings: PaperExchangeSettings, app: FastAPI | None = None) ->
         ws_per_message_deflate=False,
         lifespan="on",
         log_level=settings.log_level.lower(),
+        log_config=None,  # through the root logger: JSON lines, like every other service
         access_log=False,
     )
     return uvicorn.Server(config)
