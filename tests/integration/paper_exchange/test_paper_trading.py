@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import ccxt
@@ -74,23 +76,52 @@ async def test_limit_maker_that_would_cross_is_rejected(client: Any) -> None:
         await client.create_order("BTC/USDT", "limit", "buy", 0.001, ask * 1.01, {"postOnly": True})
 
 
-async def test_resting_orders_fill_as_maker_at_their_price_from_the_simulated_trades(client: Any) -> None:
-    book = await client.fetch_order_book("ETH/USDT", 5)
-    sell = await client.create_order("ETH/USDT", "limit", "sell", 0.01, round(book["asks"][0][0] * 1.002, 2))
-    buy = await client.create_order("ETH/USDT", "limit", "buy", 0.01, round(book["bids"][0][0] * 0.998, 2))
-    assert sell["status"] == buy["status"] == "open" and sell["filled"] == buy["filled"] == 0
-    filled: list[Any] = []
-    for _ in range(300):  # the random walk soon crosses one of them
-        filled = [o for o in (sell, buy) if (await client.fetch_order(o["id"], "ETH/USDT"))["filled"]]
-        if filled:
-            break
-        await asyncio.sleep(0.05)
-    assert filled, "neither resting order filled"
-    order = filled[0]
-    mine = [t for t in await client.fetch_my_trades("ETH/USDT") if t["order"] == order["id"]]
-    assert mine and all(t["takerOrMaker"] == "maker" and t["price"] == order["price"] for t in mine)
-    status = await client.fetch_order(order["id"], "ETH/USDT")
-    assert status["filled"] == pytest.approx(sum(t["amount"] for t in mine))
+def zigzag_file(path: Path, rows: int = 3000) -> Path:
+    """Flat ETH candles at 2000, and every 10th swinging 1% either way through any resting order."""
+    lines = ["open_time,open,high,low,close,volume"]
+    for i in range(rows):
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S+00:00", time.gmtime(1_677_628_800 + 60 * i))
+        high, low = ("2020.00", "1980.00") if i % 10 == 0 else ("2000.00", "2000.00")
+        lines.append(f"{stamp},2000.00,{high},{low},2000.00,50")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+async def place_resting(client: Any, side: str, price: float) -> Any:
+    """A post-only order, placed again if a swing happened to be passing through its price."""
+    for _ in range(10):
+        try:
+            return await client.create_order("ETH/USDT", "limit", side, 0.01, price, {"postOnly": True})
+        except ccxt.OrderImmediatelyFillable:
+            await asyncio.sleep(0.03)
+    raise AssertionError(f"could not rest a {side} at {price}")
+
+
+async def test_resting_orders_fill_as_maker_at_their_price_from_the_simulated_trades(tmp_path: Path) -> None:
+    paper = PaperServer(
+        paper_symbols=("ETH/USDT",), paper_candles_file=zigzag_file(tmp_path / "eth.csv"), paper_fill_share=1
+    ).start()
+    key, secret = paper.create_account(FUNDS)
+    client = create_binance(venue="paper", paper_url=paper.http, api_key=key, secret=secret)
+    try:
+        await client.load_markets()
+        sell = await place_resting(client, "sell", 2010)
+        buy = await place_resting(client, "buy", 1990)
+        # A swing may fill an order between its acceptance and the answer; either way it rested.
+        assert {sell["status"], buy["status"]} <= {"open", "closed"}
+        for order, price in ((sell, 2010.0), (buy, 1990.0)):
+            for _ in range(200):  # a swing comes every second
+                status = await client.fetch_order(order["id"], "ETH/USDT")
+                if status["status"] == "closed":
+                    break
+                await asyncio.sleep(0.05)
+            assert status["status"] == "closed", f"{order['side']} at {price} did not fill"
+            mine = [t for t in await client.fetch_my_trades("ETH/USDT") if t["order"] == order["id"]]
+            assert mine and all(t["takerOrMaker"] == "maker" and t["price"] == price for t in mine), mine
+            assert status["filled"] == pytest.approx(sum(t["amount"] for t in mine)) == 0.01
+    finally:
+        await client.close()
+        paper.stop()
 
 
 async def test_fetch_orders_lists_every_order_of_the_symbol_in_id_order(client: Any) -> None:
