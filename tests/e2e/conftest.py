@@ -80,7 +80,7 @@ class RunningStack:
         raise AssertionError(f"{text!r} not printed within {timeout_s}s; output:\n" + "".join(self.output))
 
 
-def start_stack(tmp: Path) -> RunningStack:
+def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> RunningStack:
     candles = write_replay_file(tmp / "BTCUSDT_1m.csv")
     env = dict(os.environ)
     for name in ("NATS_URL", "DATABASE_URL"):
@@ -104,6 +104,7 @@ def start_stack(tmp: Path) -> RunningStack:
             "CRYPTOPULSE_WEB_DIST_DIR": str(REPO / "web" / "dist"),
         }
     )
+    env.update(extra_env or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "cryptopulse.cli", "up"],
         cwd=REPO,
