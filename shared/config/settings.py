@@ -185,12 +185,6 @@ class RiskGateSettings(CommonSettings):
     risk_gate_port: int = Field(8103, description="risk_gate health and metrics port.")
 
 
-class ExecutorSettings(CommonSettings):
-    """Order lifecycle against the venue."""
-
-    executor_port: int = Field(8104, description="executor health and metrics port.")
-
-
 class SecretsSettings(CommonSettings):
     """Where exchange secrets are encrypted: Vault transit when ``vault_addr`` is set, else a local key.
 
@@ -221,6 +215,50 @@ class SecretsSettings(CommonSettings):
     @classmethod
     def _absolute_key_file(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+
+class ExecutorSettings(SecretsSettings):
+    """Order lifecycle against the venue; reads the secrets settings to decrypt exchange keys."""
+
+    executor_port: int = Field(8104, description="executor health and metrics port.")
+    executor_venue: Literal["paper", "testnet", "live"] = Field(
+        "paper", description="Venue whose order commands (exec.cmd.<venue>) this executor places."
+    )
+    executor_paper_url: str = Field(
+        "http://127.0.0.1:8900", description="Base URL of the paper exchange (executor_venue=paper)."
+    )
+    executor_max_deliver: int = Field(
+        5, ge=1, description="Deliveries of a failing command before it is dead-lettered."
+    )
+    executor_ack_wait_s: float = Field(
+        30.0, gt=0, description="Seconds JetStream waits for a command's ack before redelivering it."
+    )
+    executor_fetch_batch: int = Field(
+        100, ge=1, le=1000, description="Commands fetched per pull; different orders run concurrently."
+    )
+    executor_reconcile_interval_s: float = Field(
+        10.0, gt=0, description="Seconds between reconciliation sweeps while user streams are healthy."
+    )
+    executor_poll_interval_s: float = Field(
+        2.0, gt=0, description="Seconds between sweeps (REST polling) while a user stream is failing."
+    )
+    executor_resend_after_s: float = Field(
+        30.0,
+        gt=0,
+        description="An order whose outcome is unknown and that the venue has not shown for this "
+        "long is re-sent with the same client order id; keep it above the venue's query lag.",
+    )
+    executor_lost_order_max_not_found: int = Field(
+        3,
+        ge=1,
+        description="Queries answering 'not found' before an unseen order is re-sent or flagged lost.",
+    )
+    executor_fills_lookback_s: float = Field(
+        86_400.0, gt=0, description="How far back reconciliation looks for fills of recent orders."
+    )
+    executor_weight_limit_1m: int = Field(
+        6000, ge=1, description="REQUEST_WEIGHT per minute; sending pauses near it (Binance: 6000)."
+    )
 
 
 class StackSettings(CommonSettings):

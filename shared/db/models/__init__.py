@@ -3,7 +3,21 @@
 from shared.db.base import Base
 from shared.db.models.exchange_keys import ExchangeKey
 from shared.db.models.market import MarketCandle
+from shared.db.models.orders import Fill, Order
+from shared.db.models.portfolio import Balance, Position, ReconciliationCheckpoint
 from shared.db.models.users import User, UserRole
 from shared.db.models.watchlists import UserWatchlist
 
-__all__ = ["Base", "ExchangeKey", "MarketCandle", "User", "UserRole", "UserWatchlist"]
+__all__ = [
+    "Balance",
+    "Base",
+    "ExchangeKey",
+    "Fill",
+    "MarketCandle",
+    "Order",
+    "Position",
+    "ReconciliationCheckpoint",
+    "User",
+    "UserRole",
+    "UserWatchlist",
+]

@@ -1,0 +1,264 @@
+"""Track before you send (STYLE G7): every order is stored, then sent, then resolved, exactly once.
+
+1. Check and quantise the command against the market's filters (``quantize.prepare``).
+2. Store the order ``INITIALIZED`` under ``(venue, client_order_id)``; a redelivered command
+   finds its row and resumes instead of placing a second order.
+3. Mark it ``SUBMITTED`` (committed) and only then send it. A crash after this point leaves a
+   ``SUBMITTED`` row, which means "outcome unknown" to reconciliation, never "not sent".
+4. Apply the venue's answer and publish the events.
+
+An unknown outcome is never re-sent blindly: ``resolve`` asks the venue by client order id, and
+re-sends only with the *same* id after the order has stayed unseen for a while (``Duplicate order
+sent.`` then means it exists). Filled orders with a reused id would be a second order, so the
+wait (``resend_after_s``) must exceed how long the venue may hide a new order from queries.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from services.executor.events import OrderEvents
+from services.executor.quantize import OrderRefused, fits_storage, prepare
+from services.executor.venues.base import OrderRequest, Venue
+from services.executor.venues.errors import (
+    VenueAlreadySubmitted,
+    VenueError,
+    VenueFatal,
+    VenueOrderNotFound,
+    VenueRejected,
+)
+from services.executor.venues.pool import VenuePool
+from shared.db.models.orders import Order
+from shared.db.repositories.orders import OrderRepository
+from shared.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
+from shared.domain.order_fsm import OPEN
+from shared.domain.order_reports import OrderReport, TradeReport
+from shared.messages.commands import CancelAllOrders, CancelOrder, SubmitOrder
+
+_log = logging.getLogger(__name__)
+S = OrderStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ResendPolicy:
+    resend_after_s: float
+    lost_order_max_not_found: int
+
+
+class CommandRefused(ValueError):
+    """A command no order row can be made of (its user id is no UUID); it is poison."""
+
+
+def user_uuid(user_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(user_id)
+    except ValueError:
+        raise CommandRefused(f"user_id {user_id!r} is not a UUID") from None
+
+
+class OrderTracker:
+    """Places, cancels and resolves orders of one venue."""
+
+    def __init__(
+        self, pool: VenuePool, orders: OrderRepository, events: OrderEvents, policy: ResendPolicy
+    ) -> None:
+        self.pool = pool
+        self.orders = orders
+        self.events = events
+        self._policy = policy
+
+    # -- COMMANDS ------------------------------------------------------------------------------
+
+    async def submit(self, command: SubmitOrder) -> None:
+        try:
+            user_id = user_uuid(command.user_id)
+        except CommandRefused as e:
+            await self.events.refuse(command, str(e))
+            raise
+        existing = await self.orders.get(self.pool.venue, command.client_order_id)
+        if existing is not None:
+            await self.resume(existing)
+            return
+        reason: str | None = None
+        request: OrderRequest | None = None
+        try:
+            venue = await self.pool.get(user_id)
+            request = prepare(command, await venue.market(command.symbol))
+        except (OrderRefused, VenueRejected, VenueFatal) as e:
+            reason = str(e)
+        order, new = await self.orders.create(self._row(command, request, reason))
+        if not new:
+            await self.resume(order)
+        elif reason is not None:
+            await self.events.publish(await self.orders.move(order.id, S.REJECTED, reason=reason))
+        else:
+            assert request is not None
+            await self._send(order, venue, request)
+
+    async def cancel(self, command: CancelOrder) -> None:
+        order = await self.orders.get(self.pool.venue, command.client_order_id)
+        if order is None or str(order.user_id) != command.user_id:
+            _log.warning("cancel of an unknown order", extra={"client_order_id": command.client_order_id})
+            return
+        if OrderStatus(order.status) not in OPEN or OrderStatus(order.status) == S.INITIALIZED:
+            return
+        venue = await self.pool.get(order.user_id)
+        await self.events.publish(await self.orders.move(order.id, S.PENDING_CANCEL))
+        try:
+            report = await venue.cancel(order.symbol, order.client_order_id)
+        except VenueOrderNotFound:
+            await self.resolve(order)  # filled meanwhile, or not visible yet
+            return
+        await self.apply(order, report, venue)
+
+    async def cancel_all(self, command: CancelAllOrders) -> None:
+        for order in await self.orders.open_orders(self.pool.venue):
+            if str(order.user_id) == command.user_id and OrderStatus(order.status) != S.INITIALIZED:
+                await self.cancel(
+                    CancelOrder(
+                        user_id=order.user_id,
+                        venue=command.venue,
+                        client_order_id=order.client_order_id,
+                        symbol=order.symbol,
+                        ts_event=command.ts_event,
+                    )
+                )
+
+    # -- RESOLUTION ----------------------------------------------------------------------------
+
+    async def resume(self, order: Order) -> None:
+        """A command seen again: finish what its first delivery started, place nothing twice."""
+        status = OrderStatus(order.status)
+        if status in (S.INITIALIZED, S.SUBMITTED):
+            await self.resolve(order)
+        else:
+            await self.events.flush(self.pool.venue)
+
+    async def resolve(self, order: Order) -> None:
+        """Ask the venue about one order by client order id and apply the answer."""
+        venue = await self.pool.get(order.user_id)
+        try:
+            report = await venue.fetch_order(order.symbol, order.client_order_id)
+        except VenueOrderNotFound:
+            await self._not_found(order, venue)
+            return
+        await self.apply(order, report, venue)
+
+    async def apply(self, order: Order, report: OrderReport, venue: Venue) -> None:
+        """Apply an order report; fetch the order's fills when it has filled anything."""
+        change = await self.orders.apply_report(order.id, report)
+        await self.events.publish(change)
+        if report.filled > 0 and report.venue_order_id:
+            fills = await venue.fetch_fills(order.symbol, venue_order_id=report.venue_order_id)
+            await self.record_fills(change.order, fills)
+
+    async def record_fills(self, order: Order, fills: list[TradeReport] | tuple[TradeReport, ...]) -> None:
+        """Store fills; when they complete the order, ask the venue for its final word too.
+
+        Venue columns (``venue_status``, cumulative quantities) come only from the venue's order
+        reports, so an order our fills declare complete is queried once more.
+        """
+        if not fills:
+            return
+        change = await self.orders.record_fills(order.id, fills)
+        await self.events.publish(change)
+        if (
+            S.FILLED in change.reached
+            and change.order.venue_status != "FILLED"
+            and change.order.venue_order_id
+        ):
+            await self.resolve(change.order)
+
+    async def _not_found(self, order: Order, venue: Venue) -> None:
+        status = OrderStatus(order.status)
+        if status == S.INITIALIZED:  # stored, never marked sent: it cannot have left
+            await self._send(order, venue, self._request_of(order))
+            return
+        misses = await self.orders.count_not_found(order.id)
+        age = (datetime.now(UTC) - (order.submitted_at or order.created_at)).total_seconds()
+        if (
+            status == S.SUBMITTED
+            and misses >= self._policy.lost_order_max_not_found
+            and age >= self._policy.resend_after_s
+        ):
+            _log.warning(
+                "re-sending an unseen order with the same id",
+                extra={"client_order_id": order.client_order_id},
+            )
+            await self._send(order, venue, self._request_of(order))
+        elif misses >= self._policy.lost_order_max_not_found:
+            _log.warning(
+                "order not found at the venue",
+                extra={"client_order_id": order.client_order_id, "misses": misses},
+            )
+
+    async def _send(self, order: Order, venue: Venue, request: OrderRequest) -> None:
+        await self.events.publish(await self.orders.move(order.id, S.SUBMITTED, sent=True))
+        try:
+            submitted = await venue.submit(request)
+        except VenueAlreadySubmitted:
+            await self.resolve(order)  # it exists: adopt its state
+            return
+        except (VenueRejected, VenueFatal) as e:
+            await self.events.publish(await self.orders.move(order.id, S.REJECTED, reason=str(e)))
+            if isinstance(e, VenueFatal):
+                await self.pool.drop(order.user_id)
+            return
+        except VenueError as e:  # outcome unknown or refused for now: reconciliation resolves it
+            _log.warning(
+                "order outcome unknown", extra={"client_order_id": order.client_order_id, "error": str(e)}
+            )
+            return
+        change = await self.orders.apply_report(order.id, submitted.report)
+        await self.events.publish(change)
+        await self.record_fills(change.order, submitted.fills)
+
+    def _row(
+        self, command: SubmitOrder, request: OrderRequest | None, reason: str | None
+    ) -> dict[str, object]:
+        numbers = (command.quantity, command.quote_quantity, command.limit_price)
+        quantity, quote, price = (
+            (request.quantity, request.quote_quantity, request.price) if request is not None else numbers
+        )
+        if not all(fits_storage(n) for n in (quantity, quote, price)):
+            quantity = quote = price = None  # kept in the reason instead
+        return {
+            "user_id": user_uuid(command.user_id),
+            "venue": self.pool.venue,
+            "symbol": command.symbol,
+            "side": command.side.value,
+            "order_type": command.order_type.value,
+            "time_in_force": _tif(request.time_in_force if request else command.time_in_force),
+            "intent_id": command.intent_id,
+            "client_order_id": command.client_order_id,
+            "correlation_id": command.correlation_id or command.intent_id,
+            "requested_qty": quantity if quantity is not None or quote is not None else Decimal(0),
+            "requested_quote_qty": quote,
+            "limit_price": price,
+            "status": S.INITIALIZED.value,
+            "reject_reason": reason,
+        }
+
+    @staticmethod
+    def _request_of(order: Order) -> OrderRequest:
+        return OrderRequest(
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=OrderSide(order.side),
+            order_type=OrderType(order.order_type),
+            quantity=order.requested_qty,
+            quote_quantity=order.requested_quote_qty,
+            price=order.limit_price,
+            time_in_force=TimeInForce(order.time_in_force) if order.time_in_force else None,
+        )
+
+
+def _tif(value: TimeInForce | None) -> str | None:
+    return value.value if value is not None else None
+
+
+__all__ = ["CommandRefused", "OrderTracker", "ResendPolicy", "user_uuid"]

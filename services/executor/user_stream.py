@@ -1,0 +1,92 @@
+"""Fills and order updates from each account's user stream (ccxt.pro ``watch_my_trades`` and
+``watch_orders`` over the WebSocket API), applied the moment they arrive.
+
+The stream is a fast path, not the source of truth: events can be duplicated (the same trade id
+twice is stored once), arrive out of order (a stale status is skipped by the lifecycle), or be
+lost while the socket is down. While a stream is failing it counts as *stale*, and the
+reconciler then polls REST every ``poll_interval_s`` until it speaks again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+
+from services.executor.tracker import OrderTracker
+from services.executor.venues.binance import BinanceVenue
+from shared.domain.order_reports import OrderReport, TradeReport
+
+_log = logging.getLogger(__name__)
+RECONNECT_MAX_S = 10.0
+
+
+class UserStreams:
+    """Two watching tasks per account; ``stale`` is true while any of them is failing."""
+
+    def __init__(self, tracker: OrderTracker) -> None:
+        self._tracker = tracker
+        self._tasks: list[asyncio.Task[None]] = []
+        self._failing: set[tuple[uuid.UUID, str]] = set()
+        self.last_message_at = 0.0
+        self._stopping = False
+
+    def stale(self) -> bool:
+        return bool(self._failing)
+
+    async def watch(self, user_id: uuid.UUID, venue: BinanceVenue) -> None:
+        """Start watching one account (the venue pool calls this when it opens a client)."""
+        self._tasks.append(
+            asyncio.create_task(self._loop(user_id, venue, "orders"), name=f"orders-{user_id}")
+        )
+        self._tasks.append(asyncio.create_task(self._loop(user_id, venue, "fills"), name=f"fills-{user_id}"))
+
+    async def stop(self) -> None:
+        self._stopping = True  # ccxt may turn a cancellation into its own error: the loop checks this
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def _loop(self, user_id: uuid.UUID, venue: BinanceVenue, kind: str) -> None:
+        delay = 0.5
+        while not self._stopping:
+            try:
+                if kind == "orders":
+                    for report in await venue.watch_orders():
+                        await self._on_order(user_id, venue, report)
+                else:
+                    await self._on_fills(user_id, await venue.watch_fills())
+                self._failing.discard((user_id, kind))
+                self.last_message_at = time.monotonic()
+                delay = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self._failing.add((user_id, kind))
+                _log.warning(
+                    "user stream failing; REST polling covers it", extra={"kind": kind, "error": str(e)}
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECONNECT_MAX_S)
+
+    async def _on_order(self, user_id: uuid.UUID, venue: BinanceVenue, report: OrderReport) -> None:
+        order = await self._tracker.orders.get(venue.name, report.client_order_id)
+        if order is None or order.user_id != user_id:
+            return  # not ours (placed elsewhere on the account)
+        change = await self._tracker.orders.apply_report(order.id, report)
+        await self._tracker.events.publish(change)
+
+    async def _on_fills(self, user_id: uuid.UUID, trades: list[TradeReport]) -> None:
+        orders = self._tracker.orders
+        for trade in trades:
+            order = await orders.by_venue_order_id(user_id, self._tracker.pool.venue, trade.venue_order_id)
+            if order is None and trade.client_order_id is not None:
+                order = await orders.get(self._tracker.pool.venue, trade.client_order_id)
+            if order is None or order.user_id != user_id:
+                continue
+            await self._tracker.record_fills(order, [trade])
+
+
+__all__ = ["UserStreams"]

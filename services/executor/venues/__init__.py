@@ -1,0 +1,1 @@
+"""Venues the executor trades on, each behind the ``Venue`` protocol."""

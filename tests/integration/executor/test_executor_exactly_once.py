@@ -1,0 +1,198 @@
+"""N orders in, exactly N orders on the exchange, and the database equal to it to the last decimal:
+under every fault of the paper exchange, across SIGKILLs, with bad input mixed in.
+
+Partial fill then cancel is tested on the repository (tests/integration/shared/db/test_db_orders.py);
+an end-to-end version depends on the simulated price crossing a resting order and is not here yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from shared.domain.enums import OrderSide, OrderStatus, OrderType, VenueName
+from shared.messages import subjects
+from shared.messages.base import derived_id
+from shared.messages.commands import SubmitOrder
+from tests.integration.executor.conftest import Stack
+
+pytestmark = pytest.mark.asyncio
+SYMBOL = "BTC/USDT"
+UNRESOLVED = {OrderStatus.INITIALIZED.value, OrderStatus.SUBMITTED.value, OrderStatus.PENDING_CANCEL.value}
+
+
+def command(stack: Stack, *, order_type: OrderType = OrderType.LIMIT, **fields: Any) -> SubmitOrder:
+    intent = uuid.uuid4().hex
+    values: dict[str, Any] = {
+        "intent_id": intent,
+        "user_id": str(stack.user_id),
+        "venue": VenueName.PAPER,
+        "client_order_id": f"cp-{intent[:30]}",
+        "symbol": SYMBOL,
+        "side": OrderSide.BUY,
+        "order_type": order_type,
+        "quantity": Decimal("0.001"),
+        "message_id": derived_id("submit", intent),
+        "ts_event": datetime.now(UTC),
+    }
+    return SubmitOrder.model_validate({**values, **fields})
+
+
+async def resting_price(stack: Stack) -> Decimal:
+    ticker = await stack.client.fetch_ticker(SYMBOL)
+    return (Decimal(str(ticker["bid"])) * Decimal("0.8")).quantize(Decimal("0.01"))
+
+
+async def all_resolved(stack: Stack, count: int) -> bool:
+    orders = await stack.orders()
+    return len(orders) == count and not any(o.status in UNRESOLVED for o in orders)
+
+
+async def assert_database_equals_exchange(stack: Stack, sent: list[SubmitOrder]) -> None:
+    on_exchange = [o["info"] for o in await stack.client.fetch_orders(SYMBOL, None, 1000)]
+    ours = {c.client_order_id for c in sent}
+    mine = [o for o in on_exchange if o["clientOrderId"] in ours]
+    placed = [c for c in sent if c.symbol == SYMBOL]
+    assert sorted(o["clientOrderId"] for o in mine) == sorted(c.client_order_id for c in placed)  # once each
+    rows = {o.client_order_id: o for o in await stack.orders()}
+    fills = await stack.fills()
+    trades = [t["info"] for t in await stack.client.fetch_my_trades(SYMBOL, None, 1000)]
+    for venue_order in mine:
+        row = rows[venue_order["clientOrderId"]]
+        assert row.venue_order_id == str(venue_order["orderId"])
+        assert row.venue_status == venue_order["status"]
+        assert row.filled_qty == Decimal(venue_order["executedQty"])
+        assert row.filled_quote_qty == Decimal(venue_order["cummulativeQuoteQty"])
+        assert row.requested_qty == Decimal(venue_order["origQty"])
+        theirs = {(str(t["id"]), Decimal(t["qty"]), Decimal(t["price"]), Decimal(t["commission"]))
+                  for t in trades if str(t["orderId"]) == row.venue_order_id}  # fmt: skip
+        stored = {(f.trade_id, f.quantity, f.price, f.commission) for f in fills if f.order_id == row.id}
+        assert stored == theirs
+
+
+async def eventually(check: Any, within_s: float = 15) -> None:
+    """Run an assertion until it holds: a hidden order becomes visible to queries only later."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while True:
+        try:
+            await check()
+            return
+        except AssertionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.3)
+
+
+async def place(stack: Stack, count: int, *, market_every: int = 3) -> list[SubmitOrder]:
+    price = await resting_price(stack)
+    sent = []
+    for i in range(count):
+        if i % market_every == market_every - 1:
+            cmd = command(stack, order_type=OrderType.MARKET)
+        else:
+            cmd = command(stack, limit_price=price)
+        await stack.send(cmd)
+        sent.append(cmd)
+    return sent
+
+
+FAULTS = {
+    "healthy": {},
+    "latency": {"latency_ms": 150},
+    "429 then healthy": {"order_status": 429, "retry_after_s": 1},
+    "418 ban": {"order_status": 418, "retry_after_s": 2},
+    "500 after accept": {"after_accept_status": 500},
+    "503 after accept": {"after_accept_status": 503},
+    "-1007 after accept": {"after_accept_timeout": True},
+    "dropped after accept": {"after_accept_drop": True},
+    "timeout and invisible": {"after_accept_timeout": True, "order_invisible_s": 1.0},
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS), ids=list(FAULTS))
+async def test_n_orders_in_exactly_n_on_the_exchange_under_every_fault(stack: Stack, fault: str) -> None:
+    stack.start_executor()
+    await stack.wait_ready()
+    if FAULTS[fault]:
+        await stack.faults(FAULTS[fault])
+    sent = await place(stack, 6)
+    await asyncio.sleep(1.5)
+    await stack.faults({"reset": True})
+    await stack.wait_for(lambda: all_resolved(stack, len(sent)), within_s=40)
+    await eventually(lambda: assert_database_equals_exchange(stack, sent))
+
+
+async def test_sigkill_at_random_points_loses_and_duplicates_nothing(stack: Stack) -> None:
+    rng = random.Random(7)
+    await stack.faults({"latency_ms": 40})
+    sent: list[SubmitOrder] = []
+    for _ in range(3):
+        stack.start_executor()
+        await stack.wait_ready()
+        burst = await place(stack, 5)
+        sent += burst
+        await asyncio.sleep(rng.uniform(0.05, 0.6))
+        stack.kill()
+    await stack.faults({"reset": True})
+    stack.start_executor()
+    await stack.wait_ready()
+    await stack.wait_for(lambda: all_resolved(stack, len(sent)), within_s=40)
+    await assert_database_equals_exchange(stack, sent)
+
+
+async def test_a_fill_while_the_executor_is_down_is_stored_after_restart(stack: Stack) -> None:
+    stack.start_executor()
+    await stack.wait_ready()
+    await stack.faults({"after_accept_drop": True})
+    cmd = command(stack, order_type=OrderType.MARKET, quantity=Decimal("0.002"))
+    await stack.send(cmd)
+
+    async def submitted() -> bool:
+        return any(o.status == OrderStatus.SUBMITTED.value for o in await stack.orders())
+
+    await stack.wait_for(submitted)
+    stack.kill()  # the order filled at the venue; the executor never heard
+    await stack.faults({"reset": True})
+    stack.start_executor()
+    await stack.wait_ready()
+    await stack.wait_for(lambda: all_resolved(stack, 1))
+    [row] = await stack.orders()
+    assert row.status == OrderStatus.FILLED.value and row.filled_qty == Decimal("0.002")
+    await assert_database_equals_exchange(stack, [cmd])
+
+
+async def test_bad_input_is_rejected_with_a_reason_and_the_consumer_keeps_going(stack: Stack) -> None:
+    events = await stack.js.pull_subscribe(
+        subjects.order_events(str(stack.user_id)), durable=f"test-{uuid.uuid4().hex[:8]}", stream="TRADING"
+    )
+    stack.start_executor()
+    await stack.wait_ready()
+    await stack.js.publish(subjects.order_commands("paper"), b'{"type": "exec.submit_order", "oops": 1}')
+    bad = [
+        command(stack, symbol="NOPE/USDT", limit_price=Decimal(100)),
+        command(stack, quantity=Decimal("0.000001"), limit_price=await resting_price(stack)),
+        command(stack, quantity=Decimal("1e30"), limit_price=Decimal(100)),
+        command(stack, order_type=OrderType.MARKET, quantity=Decimal("1"), limit_price=Decimal(1)),
+    ]
+    for cmd in bad:
+        await stack.send(cmd)
+    good = command(stack, limit_price=await resting_price(stack))
+    await stack.send(good)
+    await stack.wait_for(lambda: all_resolved(stack, len(bad) + 1))
+    rows = {o.client_order_id: o for o in await stack.orders()}
+    assert rows[good.client_order_id].status == OrderStatus.ACCEPTED.value
+    for cmd in bad:
+        assert rows[cmd.client_order_id].status == OrderStatus.REJECTED.value
+        assert rows[cmd.client_order_id].reject_reason
+    assert "unknown symbol" in (rows[bad[0].client_order_id].reject_reason or "")
+    assert "LOT_SIZE" in (rows[bad[1].client_order_id].reject_reason or "")
+    await assert_database_equals_exchange(stack, [good])
+    received = [m.data for m in await events.fetch(50, timeout=5)]
+    rejected = [d for d in received if b'"order.rejected"' in d]
+    assert len(rejected) == len(bad)

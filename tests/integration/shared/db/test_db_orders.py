@@ -1,0 +1,114 @@
+"""The executor's tables on real PostgreSQL: fills exactly once, stale reports skipped, RLS."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db.models.orders import Fill, Order
+from shared.db.models.portfolio import Position
+from shared.db.repositories.orders import OrderRepository
+from shared.db.repositories.users import UserRepository
+from shared.db.tenancy import claims_for, user_session
+from shared.domain.enums import OrderSide, OrderStatus
+from shared.domain.order_reports import OrderReport, TradeReport
+
+pytestmark = pytest.mark.asyncio
+S = OrderStatus
+D = Decimal
+
+
+async def new_order(sessionmaker: async_sessionmaker[AsyncSession], **fields: Any) -> Order:
+    user = await UserRepository(sessionmaker).create(f"o{uuid.uuid4().hex[:8]}@example.com", "O")
+    cid = f"cp-{uuid.uuid4().hex[:20]}"
+    values = {
+        "user_id": user.id, "venue": "paper", "symbol": "BTC/USDT", "side": "buy", "order_type": "limit",
+        "time_in_force": "GTC", "intent_id": cid, "client_order_id": cid, "requested_qty": D("1"),
+        "limit_price": D("100"), "status": S.INITIALIZED.value, **fields,
+    }  # fmt: skip
+    order, new = await OrderRepository(sessionmaker).create(values)
+    assert new
+    return order
+
+
+def trade(trade_id: str, qty: str, *, commission: str = "0.001") -> TradeReport:
+    return TradeReport(
+        trade_id=trade_id, venue_order_id="42", client_order_id=None, symbol="BTC/USDT", side=OrderSide.BUY,
+        quantity=D(qty), price=D("100.5"), commission=D(commission), commission_asset="BTC",
+        traded_at=datetime.now(UTC),
+    )  # fmt: skip
+
+
+def report(status: OrderStatus, venue_status: str, filled: str) -> OrderReport:
+    return OrderReport("x", "42", status, venue_status, D(filled), D(filled) * D("100.5"))
+
+
+async def test_a_second_create_of_the_same_client_order_id_returns_the_first(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    order = await new_order(sessionmaker)
+    again, new = await OrderRepository(sessionmaker).create(
+        {"user_id": order.user_id, "venue": "paper", "symbol": "BTC/USDT", "side": "sell",
+         "order_type": "market", "intent_id": order.intent_id, "client_order_id": order.client_order_id,
+         "requested_qty": D("5"), "status": S.INITIALIZED.value}
+    )  # fmt: skip
+    assert not new and again.id == order.id and again.side == "buy"
+
+
+async def test_duplicate_and_out_of_order_fills_are_stored_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    repo = OrderRepository(sessionmaker)
+    order = await new_order(sessionmaker)
+    await repo.move(order.id, S.SUBMITTED, sent=True)
+    second = await repo.record_fills(order.id, [trade("2", "0.6")])  # arrives before trade 1
+    assert second.reached == (S.PARTIALLY_FILLED,) and len(second.new_fills) == 1
+    again = await repo.record_fills(order.id, [trade("2", "0.6"), trade("2", "0.6")])  # duplicates
+    assert again.new_fills == () and again.reached == ()
+    first = await repo.record_fills(order.id, [trade("1", "0.4")])
+    assert first.reached == (S.FILLED,) and first.order.filled_qty == D("1")
+    assert first.order.avg_price == D("100.5") and first.order.venue_order_id == "42"
+    stale = await repo.apply_report(order.id, report(S.ACCEPTED, "NEW", "0"))  # a late "NEW"
+    assert stale.stale and stale.order.status == S.FILLED.value and stale.order.venue_status != "NEW"
+    final = await repo.apply_report(order.id, report(S.FILLED, "FILLED", "1"))
+    assert final.reached == () and final.order.venue_status == "FILLED"
+    fills = await repo.fills_of(order.id)
+    assert sorted(f.trade_id for f in fills) == ["1", "2"]
+    async with sessionmaker() as session:
+        await session.execute(text("SET LOCAL ROLE service_role"))
+        position = await session.scalar(select(Position).where(Position.user_id == order.user_id))
+    assert position is not None
+    assert position.quantity == D("0.998") and position.quote_spent == D("100.5")  # fee in BTC
+
+
+async def test_partial_fill_then_cancel_keeps_the_fills(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    repo = OrderRepository(sessionmaker)
+    order = await new_order(sessionmaker)
+    await repo.apply_report(order.id, report(S.ACCEPTED, "NEW", "0"))
+    await repo.record_fills(order.id, [trade("7", "0.25")])
+    await repo.move(order.id, S.PENDING_CANCEL)
+    done = await repo.apply_report(order.id, report(S.CANCELED, "CANCELED", "0.25"))
+    assert done.reached == (S.CANCELED,) and done.order.filled_qty == D("0.25")
+
+
+async def test_users_read_only_their_own_orders_and_cannot_write(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    mine = await new_order(sessionmaker)
+    theirs = await new_order(sessionmaker)
+    await OrderRepository(sessionmaker).record_fills(theirs.id, [trade("9", "0.1")])
+    async with user_session(sessionmaker, claims_for(mine.user_id)) as session:
+        assert [o.id for o in await session.scalars(select(Order))] == [mine.id]
+        assert list(await session.scalars(select(Fill))) == []
+    with pytest.raises(ProgrammingError, match="permission denied"):
+        async with user_session(sessionmaker, claims_for(mine.user_id)) as session:
+            await session.execute(text("UPDATE orders SET status = 'filled'"))
