@@ -188,6 +188,15 @@ class PostgresServer:
                 capture_output=True,
             )
 
+    def create_database(self, name: str) -> str:
+        """Create another database on this server (for tests that must not share one); return its URL."""
+        subprocess.run(
+            [_bin("createdb"), "-h", self.host, "-p", str(self.port), "-U", "postgres", name],
+            check=True,
+            capture_output=True,
+        )
+        return f"postgresql+asyncpg://postgres@{self.host}:{self.port}/{name}"
+
     def stop(self, timeout_s: float = 20.0) -> None:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:

@@ -15,11 +15,12 @@ pytestmark = pytest.mark.e2e
 
 
 def test_up_runs_on_external_nats_and_postgres_and_starts_neither(
-    tmp_path: Path, nats_server: NatsServer, postgres_server: PostgresServer
+    tmp_path: Path, fresh_nats: NatsServer, postgres_server: PostgresServer
 ) -> None:
+    nats_server = fresh_nats  # its own: the stack's feed must not publish into other tests' streams
+    database = postgres_server.create_database("stack_external")  # the feed writes candles into it
     stack = start_stack(
-        tmp_path,
-        {"CRYPTOPULSE_NATS_URL": nats_server.url, "CRYPTOPULSE_DATABASE_URL": postgres_server.url},
+        tmp_path, {"CRYPTOPULSE_NATS_URL": nats_server.url, "CRYPTOPULSE_DATABASE_URL": database}
     )
     try:
         printed = "".join(stack.output)

@@ -58,10 +58,10 @@ async def test_republishing_the_same_message_id_is_dropped_as_a_duplicate(nc: Cl
 async def test_a_batch_is_stored_in_order_and_read_back_intact(nc: Client) -> None:
     js = nc.jetstream()
     publisher = JetStreamPublisher(js)
-    batch = [Outgoing(subjects.trades("paper", "SOL/USDT"), tick(i, "SOL/USDT")) for i in range(500)]
+    batch = [Outgoing(subjects.trades("paper", "XTEST/USDT"), tick(i, "XTEST/USDT")) for i in range(500)]
     acks = await publisher.publish_batch(batch)
     assert [a.seq for a in acks] == sorted(a.seq for a in acks)
-    sub = await js.subscribe(subjects.trades("paper", "SOL/USDT"), ordered_consumer=True)
+    sub = await js.subscribe(subjects.trades("paper", "XTEST/USDT"), ordered_consumer=True)
     received = [TradeTick.from_json((await sub.next_msg(timeout=2)).data) for _ in range(500)]
     await sub.unsubscribe()
     assert [t.trade_id for t in received] == [str(i) for i in range(500)]
