@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.responses import JSONResponse
@@ -23,6 +25,21 @@ from services.paper_exchange.hub import POLICY_VIOLATION, Connection
 from services.paper_exchange.stream_names import StreamName, StreamNameError, parse_stream
 
 router = APIRouter()
+
+
+async def serve_connection(
+    websocket: WebSocket, connection: Connection, receive: Coroutine[Any, Any, None]
+) -> None:
+    """Write the connection's outbox and run ``receive`` until either ends; then stop both."""
+    tasks = [asyncio.create_task(pump(websocket, connection)), asyncio.create_task(receive)]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, OSError):
+                await task
 
 
 async def pump(websocket: WebSocket, connection: Connection) -> None:
@@ -74,18 +91,9 @@ async def _serve(websocket: WebSocket, names: list[str], combined: bool) -> None
     exchange.hub.add(connection)
     exchange.hub.subscribe(connection, streams)
     exchange.metrics.ws_connections.inc()
-    tasks = [
-        asyncio.create_task(pump(websocket, connection)),
-        asyncio.create_task(_receive(websocket, connection, exchange)),
-    ]
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await serve_connection(websocket, connection, _receive(websocket, connection, exchange))
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, OSError):
-                await task
         exchange.hub.remove(connection)
         exchange.metrics.ws_connections.dec()
 

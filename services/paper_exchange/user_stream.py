@@ -9,13 +9,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from typing import Any
 
 from fastapi import APIRouter
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from services.paper_exchange import signing
 from services.paper_exchange.auth import account_for
@@ -23,7 +21,7 @@ from services.paper_exchange.clock import wall_ms
 from services.paper_exchange.errors import BinanceError
 from services.paper_exchange.exchange import PaperExchange
 from services.paper_exchange.hub import Connection
-from services.paper_exchange.streams import pump
+from services.paper_exchange.streams import serve_connection
 
 router = APIRouter()
 
@@ -92,13 +90,7 @@ async def ws_api(websocket: WebSocket) -> None:
             text = message.get("text") or (message.get("bytes") or b"").decode(errors="replace")
             connection.push([handle(exchange, connection, text)])
 
-    tasks = [asyncio.create_task(pump(websocket, connection)), asyncio.create_task(receive())]
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await serve_connection(websocket, connection, receive())
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, OSError):
-                await task
         exchange.users.remove(connection)

@@ -16,10 +16,11 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from prometheus_client import CollectorRegistry
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.routing import BaseRoute
 
 from shared.config.settings import CommonSettings
+from shared.db.engine import create_engine, create_sessionmaker
 from shared.messaging.broker import build_broker
 from shared.messaging.dead_letter import DeadLetterBox
 from shared.messaging.publisher import JetStreamPublisher, PublisherMetrics
@@ -64,10 +65,10 @@ class ServiceRuntime:
             raise RuntimeError(f"{self.name}: JetStream is not connected yet")
         return self._js
 
-    def sessionmaker(self) -> async_sessionmaker:  # type: ignore[type-arg]
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
         if self.engine is None:
             raise RuntimeError(f"{self.name}: the database is not connected")
-        return async_sessionmaker(self.engine, expire_on_commit=False)
+        return create_sessionmaker(self.engine)
 
     async def start(self) -> None:
         configure_logging(self.name, self.settings.log_level)
@@ -83,9 +84,7 @@ class ServiceRuntime:
         self.publisher = JetStreamPublisher(self._js, PublisherMetrics(self.registry, self.name))
         self.dead_letters = DeadLetterBox(self.publisher, self.name, self.registry)
         if self.use_database:
-            self.engine = create_async_engine(
-                self.settings.database_url.get_secret_value(), pool_pre_ping=True, pool_size=5
-            )
+            self.engine = create_engine(self.settings.database_url, pool_size=5)
         _log.info("%s connected", self.name, extra={"nats_url": self.settings.nats_url})
 
     async def stop(self) -> None:
