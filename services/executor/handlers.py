@@ -20,6 +20,7 @@ from nats.js.errors import FetchTimeoutError
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from services.executor.metrics import ExecutorMetrics
 from services.executor.tracker import CommandRefused, OrderTracker
 from shared.messages import subjects
 from shared.messages.commands import CancelAllOrders, CancelOrder, OrderCommand, SubmitOrder
@@ -46,6 +47,7 @@ class CommandConsumer:
         js: JetStreamContext,
         tracker: OrderTracker,
         dead_letters: DeadLetterBox,
+        metrics: ExecutorMetrics,
         *,
         venue: str,
         max_deliver: int,
@@ -55,6 +57,7 @@ class CommandConsumer:
         self._js = js
         self._tracker = tracker
         self._dead_letters = dead_letters
+        self._commands = metrics.commands
         self._subject = subjects.order_commands(venue)
         self._durable = f"executor-commands-{venue}"
         self._max_deliver = max_deliver
@@ -100,32 +103,36 @@ class CommandConsumer:
         try:
             command = COMMANDS.validate_json(message.data)
         except ValidationError as e:
-            await self._poison(message, f"invalid order command: {e.errors()[:3]}")
+            await self._poison(message, f"invalid order command: {e.errors()[:3]}", "invalid")
             return
+        kind = command.type
         try:
             await dispatch(self._tracker, command)
         except asyncio.CancelledError:
             raise
         except IntegrityError as e:
-            await self._poison(message, f"refused by the database: {type(e.orig).__name__}")
+            await self._poison(message, f"refused by the database: {type(e.orig).__name__}", kind)
             return
         except CommandRefused as e:
-            await self._poison(message, str(e))
+            await self._poison(message, str(e), kind)
             return
         except Exception as e:
             delivered = message.metadata.num_delivered
             _log.warning("command failed", extra={"delivered": delivered, "error": repr(e)[:500]})
             if delivered >= self._max_deliver:
-                await self._poison(message, f"failed {delivered} times; last error {e!r}"[:2000])
+                await self._poison(message, f"failed {delivered} times; last error {e!r}"[:2000], kind)
             else:
+                self._commands.labels(kind, "retried").inc()
                 await message.nak(delay=min(2.0**delivered, 30.0))
             return
         await message.ack_sync()
+        self._commands.labels(kind, "handled").inc()
         self.handled += 1
 
-    async def _poison(self, message: Any, reason: str) -> None:
+    async def _poison(self, message: Any, reason: str, kind: str) -> None:
         await self._dead_letters.put(message.subject, message.data, reason)
         await message.term()
+        self._commands.labels(kind, "dead_lettered").inc()
 
 
 __all__ = ["COMMANDS", "CommandConsumer", "dispatch"]

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 
 from services.executor.events import OrderEvents
 from services.executor.handlers import CommandConsumer
+from services.executor.metrics import ExecutorMetrics
 from services.executor.reconciler import Reconciler
 from services.executor.tracker import OrderTracker, ResendPolicy
 from services.executor.user_stream import UserStreams
@@ -47,12 +48,15 @@ def create_app(settings: ExecutorSettings | None = None) -> Starlette:
         sessionmaker = rt.sessionmaker()
         orders = OrderRepository(sessionmaker)
         keys = ExchangeKeyRepository(sessionmaker, build_cipher(settings))
+        metrics = ExecutorMetrics(rt.registry)
         gate = RateGate(weight_limit_1m=settings.executor_weight_limit_1m)
+        metrics.gate_closed.set_function(lambda: gate.closed_for_s)
         pool = VenuePool(settings.executor_venue, keys, gate, paper_url=settings.executor_paper_url)
         policy = ResendPolicy(settings.executor_resend_after_s, settings.executor_lost_order_max_not_found)
-        tracker = OrderTracker(pool, orders, OrderEvents(rt.publisher, orders), policy)
+        tracker = OrderTracker(pool, orders, OrderEvents(rt.publisher, orders), policy, metrics)
         streams = UserStreams(tracker)
-        pool.on_open = streams.watch
+        metrics.stream_stale.set_function(lambda: float(streams.stale()))
+        pool.on_open, pool.on_close = streams.watch, streams.forget
         closers.extend([streams, pool])
         reconciler = Reconciler(
             tracker,
@@ -60,12 +64,14 @@ def create_app(settings: ExecutorSettings | None = None) -> Starlette:
             interval_s=settings.executor_reconcile_interval_s,
             poll_interval_s=settings.executor_poll_interval_s,
             lookback=timedelta(seconds=settings.executor_fills_lookback_s),
+            lost_after=settings.executor_lost_order_max_not_found,
             stale=streams.stale,
         )
         consumer = CommandConsumer(
             rt.jetstream,
             tracker,
             rt.dead_letters,
+            metrics,
             venue=settings.executor_venue,
             max_deliver=settings.executor_max_deliver,
             ack_wait_s=settings.executor_ack_wait_s,

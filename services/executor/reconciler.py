@@ -6,13 +6,15 @@ Each sweep: (1) every order the venue may still change (``OPEN`` statuses, inclu
 fills applied; (2) for each user and symbol with recent orders, the venue's trades since the
 last checkpoint are stored (a fill that happened while the executor was down, or whose stream
 event was lost); (3) events a crash left unpublished are published. It runs every
-``interval_s``, or every ``poll_interval_s`` while a user stream is stale.
+``interval_s``, or every ``poll_interval_s`` while a user stream is stale (from the moment it
+goes stale, not from the end of the current interval).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -39,6 +41,7 @@ class Reconciler:
         interval_s: float,
         poll_interval_s: float,
         lookback: timedelta,
+        lost_after: int,
         stale: Callable[[], bool] = lambda: False,
     ) -> None:
         self._tracker = tracker
@@ -46,13 +49,19 @@ class Reconciler:
         self._interval_s = interval_s
         self._poll_interval_s = poll_interval_s
         self._lookback = lookback
+        self._lost_after = lost_after
+        self._last_sweep_at = 0.0
         self._stale = stale
         self.sweeps = 0
         self.stopping = False
 
     async def run(self) -> None:
+        # Wakes every poll interval, so a stream going stale mid-interval is polled for at once.
         while not self.stopping:
-            await asyncio.sleep(self._poll_interval_s if self._stale() else self._interval_s)
+            await asyncio.sleep(self._poll_interval_s)
+            due = self._poll_interval_s if self._stale() else self._interval_s
+            if time.monotonic() - self._last_sweep_at < due:
+                continue
             try:
                 await self.sweep()
             except asyncio.CancelledError:
@@ -61,6 +70,23 @@ class Reconciler:
                 _log.exception("reconciliation sweep failed; the next one retries")
 
     async def sweep(self) -> None:
+        metrics = self._tracker.metrics
+        started = time.perf_counter()
+        self._last_sweep_at = time.monotonic()
+        try:
+            await self._sweep()
+        except BaseException:
+            metrics.sweeps.labels("failed").inc()
+            raise
+        metrics.sweeps.labels("ok").inc()
+        metrics.sweep_seconds.observe(time.perf_counter() - started)
+        unknown, lost = await self._tracker.orders.unresolved_counts(
+            self._tracker.pool.venue, self._lost_after
+        )
+        metrics.outcome_unknown.set(unknown)
+        metrics.lost.set(lost)
+
+    async def _sweep(self) -> None:
         tracker = self._tracker
         venue_name = tracker.pool.venue
         open_orders = await tracker.orders.open_orders(venue_name, unconfirmed=True)

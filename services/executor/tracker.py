@@ -11,19 +11,26 @@ An unknown outcome is never re-sent blindly: ``resolve`` asks the venue by clien
 re-sends only with the *same* id after the order has stayed unseen for a while (``Duplicate order
 sent.`` then means it exists). Filled orders with a reused id would be a second order, so the
 wait (``resend_after_s``) must exceed how long the venue may hide a new order from queries.
+
+A key the venue refuses halts the user on this venue (``VenuePool.refuse``): the order is
+rejected with the reason, and so is every later one until the key is rotated. A key rotated
+since its client was built gets one more try, with the same client order id (a refused request
+placed nothing).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from services.executor.events import OrderEvents
+from services.executor.metrics import ExecutorMetrics
 from services.executor.quantize import OrderRefused, fits_storage, prepare
-from services.executor.venues.base import OrderRequest, Venue
+from services.executor.venues.base import OrderRequest, Submitted, Venue
 from services.executor.venues.errors import (
     VenueAlreadySubmitted,
     VenueError,
@@ -64,11 +71,17 @@ class OrderTracker:
     """Places, cancels and resolves orders of one venue."""
 
     def __init__(
-        self, pool: VenuePool, orders: OrderRepository, events: OrderEvents, policy: ResendPolicy
+        self,
+        pool: VenuePool,
+        orders: OrderRepository,
+        events: OrderEvents,
+        policy: ResendPolicy,
+        metrics: ExecutorMetrics,
     ) -> None:
         self.pool = pool
         self.orders = orders
         self.events = events
+        self.metrics = metrics
         self._policy = policy
 
     # -- COMMANDS ------------------------------------------------------------------------------
@@ -104,7 +117,12 @@ class OrderTracker:
         if order is None or str(order.user_id) != command.user_id:
             _log.warning("cancel of an unknown order", extra={"client_order_id": command.client_order_id})
             return
-        if OrderStatus(order.status) not in OPEN or OrderStatus(order.status) == S.INITIALIZED:
+        status = OrderStatus(order.status)
+        if status not in OPEN:
+            return
+        if status == S.INITIALIZED:  # stored, never marked sent: it cannot have left, so end it here
+            change = await self.orders.move(order.id, S.CANCELED, reason="canceled before it was sent")
+            await self.events.publish(change)
             return
         venue = await self.pool.get(order.user_id)
         await self.events.publish(await self.orders.move(order.id, S.PENDING_CANCEL))
@@ -113,11 +131,14 @@ class OrderTracker:
         except VenueOrderNotFound:
             await self.resolve(order)  # filled meanwhile, or not visible yet
             return
+        except VenueFatal:
+            await self.pool.refuse(order.user_id, venue)
+            raise
         await self.apply(order, report, venue)
 
     async def cancel_all(self, command: CancelAllOrders) -> None:
         for order in await self.orders.open_orders(self.pool.venue):
-            if str(order.user_id) == command.user_id and OrderStatus(order.status) != S.INITIALIZED:
+            if str(order.user_id) == command.user_id:
                 await self.cancel(
                     CancelOrder(
                         user_id=order.user_id,
@@ -179,43 +200,58 @@ class OrderTracker:
             await self._send(order, venue, self._request_of(order))
             return
         misses = await self.orders.count_not_found(order.id)
-        age = (datetime.now(UTC) - (order.submitted_at or order.created_at)).total_seconds()
-        if (
-            status == S.SUBMITTED
-            and misses >= self._policy.lost_order_max_not_found
-            and age >= self._policy.resend_after_s
-        ):
-            _log.warning(
-                "re-sending an unseen order with the same id",
-                extra={"client_order_id": order.client_order_id},
-            )
-            await self._send(order, venue, self._request_of(order))
-        elif misses >= self._policy.lost_order_max_not_found:
-            _log.warning(
-                "order not found at the venue",
-                extra={"client_order_id": order.client_order_id, "misses": misses},
+        if status == S.SUBMITTED:  # outcome unknown: re-sent with the same id once long unseen
+            age = (datetime.now(UTC) - (order.submitted_at or order.created_at)).total_seconds()
+            if misses >= self._policy.lost_order_max_not_found and age >= self._policy.resend_after_s:
+                _log.warning(
+                    "re-sending an unseen order with the same id",
+                    extra={"client_order_id": order.client_order_id},
+                )
+                await self._send(order, venue, self._request_of(order))
+        elif misses == self._policy.lost_order_max_not_found:  # once; the lost gauge keeps counting it
+            _log.error(
+                "open order lost: the venue no longer finds it",
+                extra={"client_order_id": order.client_order_id, "status": status.value, "misses": misses},
             )
 
     async def _send(self, order: Order, venue: Venue, request: OrderRequest) -> None:
         await self.events.publish(await self.orders.move(order.id, S.SUBMITTED, sent=True))
+        sends = self.metrics.sends
         try:
-            submitted = await venue.submit(request)
+            submitted = await self._submit(order, venue, request)
         except VenueAlreadySubmitted:
+            sends.labels("duplicate").inc()
             await self.resolve(order)  # it exists: adopt its state
             return
         except (VenueRejected, VenueFatal) as e:
+            sends.labels("rejected" if isinstance(e, VenueRejected) else "key_refused").inc()
             await self.events.publish(await self.orders.move(order.id, S.REJECTED, reason=str(e)))
-            if isinstance(e, VenueFatal):
-                await self.pool.drop(order.user_id)
             return
         except VenueError as e:  # outcome unknown or refused for now: reconciliation resolves it
+            sends.labels("unknown").inc()
             _log.warning(
                 "order outcome unknown", extra={"client_order_id": order.client_order_id, "error": str(e)}
             )
             return
+        sends.labels("accepted").inc()
         change = await self.orders.apply_report(order.id, submitted.report)
         await self.events.publish(change)
         await self.record_fills(change.order, submitted.fills)
+
+    async def _submit(self, order: Order, venue: Venue, request: OrderRequest) -> Submitted:
+        started = time.perf_counter()
+        try:
+            return await venue.submit(request)
+        except VenueFatal as refused:
+            self.metrics.key_refusals.inc()
+            await self.pool.refuse(order.user_id, venue)
+            try:
+                fresh = await self.pool.get(order.user_id)
+            except VenueFatal:  # the key is unchanged: the venue's own words are the reason
+                raise refused from None
+            return await fresh.submit(request)
+        finally:
+            self.metrics.send_latency.observe(time.perf_counter() - started)
 
     def _row(
         self, command: SubmitOrder, request: OrderRequest | None, reason: str | None

@@ -4,7 +4,8 @@
 The stream is a fast path, not the source of truth: events can be duplicated (the same trade id
 twice is stored once), arrive out of order (a stale status is skipped by the lifecycle), or be
 lost while the socket is down. While a stream is failing it counts as *stale*, and the
-reconciler then polls REST every ``poll_interval_s`` until it speaks again.
+reconciler then polls REST every ``poll_interval_s`` until it speaks again or has gone
+``RECOVERED_AFTER_S`` without failing (a healthy stream of a quiet account says nothing).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from shared.domain.order_reports import OrderReport, TradeReport
 
 _log = logging.getLogger(__name__)
 RECONNECT_MAX_S = 10.0
+RECOVERED_AFTER_S = 2 * RECONNECT_MAX_S
+"""A watch that has not failed for this long is up: a quiet account's stream brings no message."""
 
 
 class UserStreams:
@@ -27,49 +30,63 @@ class UserStreams:
 
     def __init__(self, tracker: OrderTracker) -> None:
         self._tracker = tracker
-        self._tasks: list[asyncio.Task[None]] = []
-        self._failing: set[tuple[uuid.UUID, str]] = set()
+        self._tasks: dict[uuid.UUID, list[asyncio.Task[None]]] = {}
+        self._failed_at: dict[tuple[uuid.UUID, str], float] = {}
         self.last_message_at = 0.0
         self._stopping = False
 
     def stale(self) -> bool:
-        return bool(self._failing)
+        """Whether any watch failed recently and has not delivered a message since."""
+        now = time.monotonic()
+        return any(now - failed_at < RECOVERED_AFTER_S for failed_at in self._failed_at.values())
 
     async def watch(self, user_id: uuid.UUID, venue: BinanceVenue) -> None:
         """Start watching one account (the venue pool calls this when it opens a client)."""
-        self._tasks.append(
-            asyncio.create_task(self._loop(user_id, venue, "orders"), name=f"orders-{user_id}")
-        )
-        self._tasks.append(asyncio.create_task(self._loop(user_id, venue, "fills"), name=f"fills-{user_id}"))
+        self._tasks[user_id] = [
+            asyncio.create_task(self._loop(user_id, venue, kind), name=f"{kind}-{user_id}")
+            for kind in ("orders", "fills")
+        ]
+
+    async def forget(self, user_id: uuid.UUID) -> None:
+        """Stop watching one account (its client is being closed: a dropped or refused key)."""
+        # Called from one of the account's own loops, that loop ends by itself (``_watching``).
+        tasks = [task for task in self._tasks.pop(user_id, []) if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._failed_at = {watch: at for watch, at in self._failed_at.items() if watch[0] != user_id}
 
     async def stop(self) -> None:
         self._stopping = True  # ccxt may turn a cancellation into its own error: the loop checks this
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
+        for user_id in list(self._tasks):
+            await self.forget(user_id)
 
     async def _loop(self, user_id: uuid.UUID, venue: BinanceVenue, kind: str) -> None:
         delay = 0.5
-        while not self._stopping:
+        while self._watching(user_id):
             try:
                 if kind == "orders":
                     for report in await venue.watch_orders():
                         await self._on_order(user_id, venue, report)
                 else:
                     await self._on_fills(user_id, await venue.watch_fills())
-                self._failing.discard((user_id, kind))
+                self._failed_at.pop((user_id, kind), None)
                 self.last_message_at = time.monotonic()
                 delay = 0.5
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                self._failing.add((user_id, kind))
+                if not self._watching(user_id):
+                    return  # the client was closed under us on purpose
+                self._failed_at[(user_id, kind)] = time.monotonic()
                 _log.warning(
                     "user stream failing; REST polling covers it", extra={"kind": kind, "error": str(e)}
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECONNECT_MAX_S)
+
+    def _watching(self, user_id: uuid.UUID) -> bool:
+        return not self._stopping and asyncio.current_task() in self._tasks.get(user_id, ())
 
     async def _on_order(self, user_id: uuid.UUID, venue: BinanceVenue, report: OrderReport) -> None:
         order = await self._tracker.orders.get(venue.name, report.client_order_id)

@@ -73,12 +73,19 @@ async def _receive(websocket: WebSocket, connection: Connection, exchange: Paper
         connection.push([handle_control(text, connection, exchange.hub, symbols)])
 
 
+async def refused_while_down(websocket: WebSocket, exchange: PaperExchange) -> bool:
+    """The ``streams_down`` fault: refuse the handshake with a 503, as a venue in trouble does."""
+    if not exchange.faults.current.streams_down:
+        return False
+    body = {"code": -1008, "msg": "Service Unavailable: streams are down (fault injected)."}
+    await websocket.send_denial_response(JSONResponse(body, status_code=503))
+    return True
+
+
 async def _serve(websocket: WebSocket, names: list[str], combined: bool) -> None:
     exchange = getattr(websocket.app.state, "exchange", None)
     assert isinstance(exchange, PaperExchange)
-    if exchange.faults.current.streams_down:
-        body = {"code": -1008, "msg": "Service Unavailable: streams are down (fault injected)."}
-        await websocket.send_denial_response(JSONResponse(body, status_code=503))
+    if await refused_while_down(websocket, exchange):
         return
     await websocket.accept()
     try:

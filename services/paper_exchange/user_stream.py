@@ -21,7 +21,7 @@ from services.paper_exchange.clock import wall_ms
 from services.paper_exchange.errors import BinanceError
 from services.paper_exchange.exchange import PaperExchange
 from services.paper_exchange.hub import Connection
-from services.paper_exchange.streams import serve_connection
+from services.paper_exchange.streams import refused_while_down, serve_connection
 
 router = APIRouter()
 
@@ -78,6 +78,8 @@ def handle(exchange: PaperExchange, connection: Connection, text: str) -> str:
 async def ws_api(websocket: WebSocket) -> None:
     exchange = getattr(websocket.app.state, "exchange", None)
     assert isinstance(exchange, PaperExchange)
+    if await refused_while_down(websocket, exchange):  # the user stream goes down with the market's
+        return
     await websocket.accept()
     connection = Connection(False, exchange.settings.paper_ws_max_pending)
     exchange.users.connections.add(connection)

@@ -223,6 +223,22 @@ class OrderRepository:
             )
             return list(rows)
 
+    async def unresolved_counts(self, venue: str, lost_after: int) -> tuple[int, int]:
+        """(orders sent with no answer yet, other open orders the venue missed ``lost_after`` times)."""
+        open_statuses = [s.value for s in OPEN]
+        async with service_session(self._sessionmaker) as session:
+            row = (
+                await session.execute(
+                    select(
+                        func.count().filter(Order.status == S.SUBMITTED.value),
+                        func.count().filter(
+                            Order.status != S.SUBMITTED.value, Order.not_found_count >= lost_after
+                        ),
+                    ).where(Order.venue == venue, Order.status.in_(open_statuses))
+                )
+            ).one()
+        return int(row[0]), int(row[1])
+
     async def recent_markets(self, venue: str, since: datetime) -> list[tuple[uuid.UUID, str]]:
         """(user, symbol) pairs with orders created since ``since``: where fills may still arrive."""
         async with service_session(self._sessionmaker) as session:

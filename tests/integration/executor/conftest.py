@@ -85,7 +85,7 @@ class Stack:
         )
         self.port = port
 
-    async def wait_ready(self, within_s: float = 30) -> None:
+    async def wait_ready(self, within_s: float = 60) -> None:
         deadline = asyncio.get_running_loop().time() + within_s
         async with httpx.AsyncClient() as http:
             while True:
