@@ -1,7 +1,8 @@
 """The paper exchange: a Binance-Spot-compatible simulated exchange served on one local port.
 
-Market data only for now (REST ``/api/v3/...`` and WebSocket market streams); the trading side
-(accounts, signed orders, user-data streams) plugs into the same app later.
+Market data (REST ``/api/v3/...``, WebSocket market streams), trading (accounts, signed orders,
+matching, the ``/ws-api/v3`` user-data stream) and the ``/admin`` controls (accounts, faults,
+injected trades) share one app and one port.
 """
 
 from services.paper_exchange.main import create_app

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from services.paper_exchange.clock import SimClock, minute_floor, wall_ms
 from services.paper_exchange.engine import Engine
@@ -125,6 +126,17 @@ class PaperExchange:
         self.metrics.step_seconds.observe(time.perf_counter() - started)
         self.steps += 1
         return queued
+
+    def inject_trade(self, symbol: str, price: Decimal, quantity: Decimal) -> Trade:
+        """Print one trade on ``symbol`` now and step at once, so that when this returns it has met
+        the resting orders (fills stored, executionReports sent) and gone out on the trade streams
+        through the same path as every simulated trade."""
+        market = self.markets[symbol]
+        self.step()  # catch up with the clock first: the trade prints after everything already due
+        trade = market.inject(price, quantity)
+        self.metrics.trades.labels(symbol).inc()  # printed before the step, which counts by trade id
+        self.step()
+        return trade
 
     async def run(self) -> None:
         """Step every ``paper_tick_ms`` until cancelled; a late step is not made up twice."""

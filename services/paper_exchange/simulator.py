@@ -3,9 +3,10 @@
 Timeline: ``history`` candles lie before the live start (the wall-clock minute the exchange
 started in), so ``/api/v3/klines`` has a past; from the live start on, each source candle is
 expanded into trades (``trades.plan_trades``) which are released as the simulated clock passes
-their times. A 1-minute kline closes when the clock reaches its end, and the interval candles it
-completes close with it. The simulator is synchronous and does no I/O: ``advance`` returns what
-happened, and the publisher turns that into stream events.
+their times; ``inject`` adds one trade outside the plan (``POST /admin/trades``). A 1-minute
+kline closes when the clock reaches its end, and the interval candles it completes close with it.
+The simulator is synchronous and does no I/O: ``advance`` returns what happened, and the
+publisher turns that into stream events.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class SymbolMarket:
         self.last_price = spec.start_price
         self.last_buyer_is_maker = False
         self._priced = False  # until a candle has set the last price
+        self._injected: list[Trade] = []  # printed by ``inject``, released by the next ``advance``
         start = live_start_ms - history_candles * CANDLE_MS
         for i in range(history_candles):
             self._close_minute(self._history_kline(start + i * CANDLE_MS), [])
@@ -119,26 +121,40 @@ class SymbolMarket:
                 out.append(ClosedKline(interval, closed))
         self.day.add(minute)
 
+    def inject(self, price: Decimal, quantity: Decimal) -> Trade:
+        """Print one trade outside the plan, at the market's current time (``POST /admin/trades``).
+
+        It is a real print: it moves the last price (and so the book), and enters the klines and
+        the 24 h statistics. Its side follows the tick, as for planned trades (a print below the
+        last price hit the bids). The next ``advance`` releases it before anything else, so it
+        meets the resting orders and reaches the streams the way a planned trade does.
+        """
+        hit_bids = price < self.last_price or (price == self.last_price and self.last_buyer_is_maker)
+        trade = self._print(self.now_ms, price, quantity, hit_bids)
+        self._injected.append(trade)
+        return trade
+
+    def _print(self, time: int, price: Decimal, quantity: Decimal, buyer_is_maker: bool) -> Trade:
+        trade = Trade(self.next_trade_id, time, price, quantity, buyer_is_maker)
+        self.next_trade_id += 1
+        self.forming = self.forming.with_trade(trade.id, price, quantity, buyer_is_maker)
+        self.last_price, self.last_buyer_is_maker = price, buyer_is_maker
+        self.recent.append(trade)
+        return trade
+
     def advance(self, until_ms: int, budget: int) -> list[Happening]:
-        """Release everything up to ``until_ms`` (at most about ``budget`` trades), in time order."""
-        out: list[Happening] = []
+        """Release everything up to ``until_ms`` (at most about ``budget`` trades), in time order:
+        injected trades first (they were printed at the time the market had reached), then the plan."""
+        out: list[Happening] = [*self._injected]
+        self._injected.clear()
         while len(out) < budget:
             if self._next < len(self._plan):
                 planned = self._plan[self._next]
                 time = self._minute_open + planned.offset_ms
                 if time > until_ms:
                     break
-                trade = Trade(
-                    self.next_trade_id, time, planned.price, planned.quantity, planned.buyer_is_maker
-                )
-                self.next_trade_id += 1
+                out.append(self._print(time, planned.price, planned.quantity, planned.buyer_is_maker))
                 self._next += 1
-                self.forming = self.forming.with_trade(
-                    trade.id, trade.price, trade.quantity, trade.buyer_is_maker
-                )
-                self.last_price, self.last_buyer_is_maker = trade.price, trade.buyer_is_maker
-                self.recent.append(trade)
-                out.append(trade)
                 self.now_ms = time
             elif self._minute_open + CANDLE_MS <= until_ms:
                 self._close_minute(self.forming, out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -46,3 +47,14 @@ class PaperServer:
         response.raise_for_status()
         created = response.json()
         return created["api_key"], created["secret"]
+
+    def inject_trade(self, symbol: str, price: Decimal | str, quantity: Decimal | str) -> dict[str, Any]:
+        """One market trade printed now through ``POST /admin/trades``; returns the printed trade.
+
+        Resting orders it crosses have filled (by ``paper_fill_share``) when this returns.
+        """
+        body = {"symbol": symbol, "price": str(price), "quantity": str(quantity)}
+        response = httpx.post(f"{self.http}/admin/trades", json=body, timeout=10)
+        assert response.status_code == 201, response.text
+        trade: dict[str, Any] = response.json()
+        return trade

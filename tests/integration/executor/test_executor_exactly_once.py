@@ -1,8 +1,7 @@
 """N orders in, exactly N orders on the exchange, and the database equal to it to the last decimal:
 under every fault of the paper exchange, across SIGKILLs, with bad input mixed in.
 
-Partial fill then cancel is tested on the repository (tests/integration/shared/db/test_db_orders.py);
-an end-to-end version depends on the simulated price crossing a resting order and is not here yet.
+Partial fill then cancel is in test_executor_partial_fill.py.
 """
 
 from __future__ import annotations
@@ -10,83 +9,24 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from shared.domain.enums import OrderSide, OrderStatus, OrderType, VenueName
+from shared.domain.enums import OrderStatus, OrderType
 from shared.messages import subjects
-from shared.messages.base import derived_id
 from shared.messages.commands import SubmitOrder
 from tests.integration.executor.conftest import Stack
+from tests.integration.executor.support import (
+    all_resolved,
+    assert_database_equals_exchange,
+    command,
+    eventually,
+    resting_price,
+)
 
 pytestmark = pytest.mark.asyncio
-SYMBOL = "BTC/USDT"
-UNRESOLVED = {OrderStatus.INITIALIZED.value, OrderStatus.SUBMITTED.value, OrderStatus.PENDING_CANCEL.value}
-
-
-def command(stack: Stack, *, order_type: OrderType = OrderType.LIMIT, **fields: Any) -> SubmitOrder:
-    intent = uuid.uuid4().hex
-    values: dict[str, Any] = {
-        "intent_id": intent,
-        "user_id": str(stack.user_id),
-        "venue": VenueName.PAPER,
-        "client_order_id": f"cp-{intent[:30]}",
-        "symbol": SYMBOL,
-        "side": OrderSide.BUY,
-        "order_type": order_type,
-        "quantity": Decimal("0.001"),
-        "message_id": derived_id("submit", intent),
-        "ts_event": datetime.now(UTC),
-    }
-    return SubmitOrder.model_validate({**values, **fields})
-
-
-async def resting_price(stack: Stack) -> Decimal:
-    ticker = await stack.client.fetch_ticker(SYMBOL)
-    return (Decimal(str(ticker["bid"])) * Decimal("0.8")).quantize(Decimal("0.01"))
-
-
-async def all_resolved(stack: Stack, count: int) -> bool:
-    orders = await stack.orders()
-    return len(orders) == count and not any(o.status in UNRESOLVED for o in orders)
-
-
-async def assert_database_equals_exchange(stack: Stack, sent: list[SubmitOrder]) -> None:
-    on_exchange = [o["info"] for o in await stack.client.fetch_orders(SYMBOL, None, 1000)]
-    ours = {c.client_order_id for c in sent}
-    mine = [o for o in on_exchange if o["clientOrderId"] in ours]
-    placed = [c for c in sent if c.symbol == SYMBOL]
-    assert sorted(o["clientOrderId"] for o in mine) == sorted(c.client_order_id for c in placed)  # once each
-    rows = {o.client_order_id: o for o in await stack.orders()}
-    fills = await stack.fills()
-    trades = [t["info"] for t in await stack.client.fetch_my_trades(SYMBOL, None, 1000)]
-    for venue_order in mine:
-        row = rows[venue_order["clientOrderId"]]
-        assert row.venue_order_id == str(venue_order["orderId"])
-        assert row.venue_status == venue_order["status"]
-        assert row.filled_qty == Decimal(venue_order["executedQty"])
-        assert row.filled_quote_qty == Decimal(venue_order["cummulativeQuoteQty"])
-        assert row.requested_qty == Decimal(venue_order["origQty"])
-        theirs = {(str(t["id"]), Decimal(t["qty"]), Decimal(t["price"]), Decimal(t["commission"]))
-                  for t in trades if str(t["orderId"]) == row.venue_order_id}  # fmt: skip
-        stored = {(f.trade_id, f.quantity, f.price, f.commission) for f in fills if f.order_id == row.id}
-        assert stored == theirs
-
-
-async def eventually(check: Any, within_s: float = 15) -> None:
-    """Run an assertion until it holds: a hidden order becomes visible to queries only later."""
-    deadline = asyncio.get_running_loop().time() + within_s
-    while True:
-        try:
-            await check()
-            return
-        except AssertionError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.3)
 
 
 async def place(stack: Stack, count: int, *, market_every: int = 3) -> list[SubmitOrder]:
@@ -102,7 +42,7 @@ async def place(stack: Stack, count: int, *, market_every: int = 3) -> list[Subm
     return sent
 
 
-FAULTS = {
+FAULTS: dict[str, dict[str, Any]] = {
     "healthy": {},
     "latency": {"latency_ms": 150},
     "429 then healthy": {"order_status": 429, "retry_after_s": 1},

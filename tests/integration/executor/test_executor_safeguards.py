@@ -18,7 +18,7 @@ from shared.domain.enums import OrderStatus, OrderType
 from shared.messages.commands import CancelOrder
 from shared.secrets.factory import build_cipher
 from tests.integration.executor.conftest import Stack
-from tests.integration.executor.test_executor_exactly_once import (
+from tests.integration.executor.support import (
     SYMBOL,
     all_resolved,
     assert_database_equals_exchange,
