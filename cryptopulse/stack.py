@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -50,6 +51,33 @@ async def ensure_streams_at(nats_url: str) -> None:
         await nc.close()
 
 
+JWT_SECRET_FILE = "jwt.secret"
+
+
+def ensure_jwt_secret(data_dir: Path) -> str:
+    """Return the embedded stack's JWT secret, generating it once into ``data_dir`` (mode 0600).
+
+    Kept in a file so tokens stay valid across restarts; created with ``O_EXCL`` and 0600 so it is
+    never world-readable, even for an instant.
+    """
+    from shared.auth.tokens import MIN_SECRET_BYTES
+
+    path = data_dir / JWT_SECRET_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            raise StackFailed(f"{path} is readable by other users; run chmod 600 on it") from None
+        secret = path.read_text().strip()
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise StackFailed(f"{path} holds no usable JWT secret; delete it to generate a new one") from None
+        return secret
+    secret = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as file:
+        file.write(secret + "\n")
+    return secret
+
+
 @dataclass
 class Stack:
     """The embedded stack; ``run()`` blocks until Ctrl-C or a failure."""
@@ -83,6 +111,8 @@ class Stack:
             self.env.setdefault(f"{ENV_PREFIX}PAPER_URL", f"http://{self.settings.host}:{paper.port}")
         web_dist = Path("web/dist").resolve()
         self.env.setdefault(f"{ENV_PREFIX}WEB_DIST_DIR", str(web_dist))
+        if not self.env.get(f"{ENV_PREFIX}JWT_SECRET"):
+            self.env[f"{ENV_PREFIX}JWT_SECRET"] = ensure_jwt_secret(data)
         for spec in specs:
             if port_open(self.settings.host, spec.port):
                 raise StackFailed(

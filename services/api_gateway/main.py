@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,20 +12,36 @@ from starlette.routing import Route
 
 from services.api_gateway.api import ws
 from services.api_gateway.api.deps import GatewayState
-from services.api_gateway.api.routes import market
+from services.api_gateway.api.routes import exchange_keys, market
+from services.api_gateway.body_limit import BodyLimit
 from services.api_gateway.errors import install_error_handlers
 from services.api_gateway.market_hub import HubMetrics, MarketHub
 from services.api_gateway.static import not_built, web_app
-from shared.config.settings import GatewaySettings
+from shared.auth.tokens import TokenVerifier
+from shared.config.settings import ENV_PREFIX, GatewaySettings
 from shared.db.repositories.candles import CandleRepository
+from shared.db.repositories.exchange_keys import ExchangeKeyRepository
+from shared.db.repositories.users import UserRepository
 from shared.runtime.service import ServiceRuntime
+from shared.secrets.factory import build_cipher
 
 SERVICE = "api_gateway"
+_log = logging.getLogger(__name__)
 
 
 def _operation_id(route: APIRoute) -> str:
     # Stable, readable ids for the generated web client: "market-list_candles".
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def _verifier(settings: GatewaySettings) -> TokenVerifier | None:
+    if settings.jwt_secret is None:
+        _log.warning(
+            "no JWT secret: routes that need a signed-in user answer 503",
+            extra={"setting": f"{ENV_PREFIX}JWT_SECRET"},
+        )
+        return None
+    return TokenVerifier(settings.jwt_secret, audience=settings.jwt_audience)
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -36,7 +53,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         async with runtime.lifespan():
             hub = MarketHub(settings.gateway_venue, HubMetrics(runtime.registry))
             await hub.attach(runtime.nats)
-            app.state.gateway = GatewayState(settings, CandleRepository(runtime.sessionmaker()), hub)
+            sessionmaker = runtime.sessionmaker()
+            app.state.gateway = GatewayState(
+                settings=settings,
+                candles=CandleRepository(sessionmaker),
+                hub=hub,
+                exchange_keys=ExchangeKeyRepository(sessionmaker, build_cipher(settings)),
+                users=UserRepository(sessionmaker),
+                verifier=_verifier(settings),
+            )
             try:
                 yield
             finally:
@@ -50,8 +75,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     api = APIRouter(prefix="/api")
     api.include_router(market.router)
+    api.include_router(exchange_keys.router)
     api.include_router(ws.router)
     app.include_router(api)
     app.router.routes.extend(runtime.ops_routes())

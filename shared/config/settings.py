@@ -160,19 +160,6 @@ class MarketFeedSettings(CommonSettings):
     binance_api_secret: SecretStr | None = Field(None, description="Binance API secret (testnet/live).")
 
 
-class GatewaySettings(CommonSettings):
-    """The API gateway that serves the web app."""
-
-    gateway_port: int = Field(8000, description="Gateway port: web app, /api, /openapi.json.")
-    web_dist_dir: Path = Field(
-        Path("web/dist"), description="Built web app served at `/` (made by `make web`)."
-    )
-    gateway_symbols: CsvTuple = Field(DEFAULT_SYMBOLS, description="Symbols the API accepts.")
-    gateway_venue: Literal["paper", "testnet", "live"] = Field(
-        "paper", description="Venue whose market data the API serves."
-    )
-
-
 class AgentSettings(CommonSettings):
     """The copilot."""
 
@@ -215,6 +202,50 @@ class SecretsSettings(CommonSettings):
     @classmethod
     def _absolute_key_file(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+
+class GatewaySettings(SecretsSettings):
+    """The API gateway that serves the web app; reads the secrets settings to encrypt exchange keys.
+
+    Without ``jwt_secret`` the gateway still starts (market data needs no sign-in), and the routes
+    that need a signed-in user answer 503 saying what is missing.
+    """
+
+    # A refused JWT secret must not be echoed into the start-up error (and from there, the logs).
+    model_config = SettingsConfigDict(hide_input_in_errors=True)
+
+    gateway_port: int = Field(8000, description="Gateway port: web app, /api, /openapi.json.")
+    web_dist_dir: Path = Field(
+        Path("web/dist"), description="Built web app served at `/` (made by `make web`)."
+    )
+    gateway_symbols: CsvTuple = Field(DEFAULT_SYMBOLS, description="Symbols the API accepts.")
+    gateway_venue: Literal["paper", "testnet", "live"] = Field(
+        "paper", description="Venue whose market data the API serves."
+    )
+    jwt_secret: SecretStr | None = Field(
+        None,
+        description="HS256 secret that signs users' access tokens (on Supabase: the project's JWT "
+        "secret), at least 32 bytes. Unset: routes that need a signed-in user answer 503. "
+        "`cryptopulse up` generates one into its data dir.",
+    )
+    jwt_audience: str = Field(
+        "authenticated", min_length=1, description="Audience (`aud` claim) an access token must carry."
+    )
+
+    @field_validator("jwt_secret", mode="before")
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        # Compose files and shells often pass "VAR=" for "not set".
+        return None if value == "" else value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from shared.auth.tokens import check_secret
+
+            check_secret(value)
+        return value
 
 
 class ExecutorSettings(SecretsSettings):

@@ -21,6 +21,9 @@ _SECRET_PAIRS = re.compile(
     re.I,
 )
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)(?P<password>[^@\s]+)(?P<at>@)", re.I)
+_BEARER = re.compile(r"(?P<scheme>\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]+", re.I)
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+"""A JWT anywhere in a message (its header always starts ``{"`` and so encodes to ``eyJ``)."""
 REDACTED = "[REDACTED]"
 
 _STANDARD_ATTRS = frozenset(
@@ -29,8 +32,11 @@ _STANDARD_ATTRS = frozenset(
 
 
 def redact(text: str) -> str:
-    """Return ``text`` with ``key=value`` secrets and URL passwords replaced by ``[REDACTED]``."""
+    """Return ``text`` with ``key=value`` secrets, URL passwords, bearer credentials and JWTs
+    replaced by ``[REDACTED]``."""
     text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{REDACTED}{m['at']}", text)
+    text = _JWT.sub(REDACTED, text)
+    text = _BEARER.sub(lambda m: f"{m['scheme']}{REDACTED}", text)
     return _SECRET_PAIRS.sub(lambda m: f"{m['key']}{m['sep']}{REDACTED}", text)
 
 

@@ -1,4 +1,4 @@
-"""Dependencies of the routes: the gateway's state, reached through the request."""
+"""Dependencies of the routes: the gateway's state and the caller, reached through the request."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from services.api_gateway.errors import ApiError
 from services.api_gateway.market_hub import MarketHub
-from shared.config.settings import GatewaySettings
+from shared.auth.tokens import Claims, TokenError, TokenVerifier
+from shared.config.settings import ENV_PREFIX, GatewaySettings
 from shared.db.repositories.candles import CandleRepository
+from shared.db.repositories.exchange_keys import ExchangeKeyRepository
+from shared.db.repositories.users import UserRepository
 
 
 @dataclass
@@ -19,6 +24,10 @@ class GatewayState:
     settings: GatewaySettings
     candles: CandleRepository
     hub: MarketHub
+    exchange_keys: ExchangeKeyRepository
+    users: UserRepository
+    verifier: TokenVerifier | None
+    """``None`` when no JWT secret is configured: routes that need a user then answer 503."""
 
 
 def get_state(request: Request) -> GatewayState:
@@ -27,3 +36,38 @@ def get_state(request: Request) -> GatewayState:
 
 
 StateDep = Annotated[GatewayState, Depends(get_state)]
+
+# Declares the scheme in OpenAPI; auto_error off so every refusal gets our error body and header.
+bearer_scheme = HTTPBearer(
+    bearerFormat="JWT",
+    description="A Supabase-shaped access token (HS256): `Authorization: Bearer <token>`.",
+    auto_error=False,
+)
+
+
+def _unauthorized(code: str, message: str, error: str | None = None) -> ApiError:
+    # RFC 6750 §3: no error attribute when the request carried no token at all.
+    challenge = "Bearer" if error is None else f'Bearer error="{error}"'
+    return ApiError(401, code, message, headers={"WWW-Authenticate": challenge})
+
+
+def current_user(
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Claims:
+    """Return the verified claims of the caller's bearer token, or refuse the request."""
+    if state.verifier is None:
+        raise ApiError(
+            503,
+            "auth_not_configured",
+            f"sign-in is not configured on this server: set {ENV_PREFIX}JWT_SECRET",
+        )
+    if credentials is None:
+        raise _unauthorized("not_authenticated", "expected an 'Authorization: Bearer <token>' header")
+    try:
+        return state.verifier.verify(credentials.credentials)
+    except TokenError as e:
+        raise _unauthorized("invalid_token", f"token refused: {e.reason}", "invalid_token") from None
+
+
+CurrentUser = Annotated[Claims, Depends(current_user)]

@@ -15,6 +15,13 @@ def test_redact_hides_key_value_secrets_and_url_passwords() -> None:
     assert text.count(REDACTED) == 4
 
 
+def test_redact_hides_bearer_credentials_and_bare_jwts() -> None:
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+    text = redact(f"header Authorization: Bearer {jwt} | got {jwt} | Basic dXNlcjpwdw== | bearer opaque-t0k")
+    assert "eyJ" not in text and "dXNlcjpwdw" not in text and "opaque-t0k" not in text
+    assert "header" in text and "got" in text  # the rest of the message stays readable
+
+
 def test_json_formatter_writes_one_object_with_correlation_and_redacted_extras() -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
