@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from services.executor.venues.base import MarketRules, OrderRequest
+from services.executor.venues.base import OrderRequest
 from shared.domain.enums import OrderSide, OrderType, TimeInForce
+from shared.domain.market_rules import MarketRules
 from shared.messages.commands import SubmitOrder
 
 MAX_INTEGER_DIGITS = 20

@@ -26,28 +26,8 @@ from decimal import Decimal
 from typing import Protocol
 
 from shared.domain.enums import OrderSide, OrderType, TimeInForce
+from shared.domain.market_rules import MarketRules
 from shared.domain.order_reports import OrderReport, TradeReport
-
-
-@dataclass(frozen=True, slots=True)
-class MarketRules:
-    """A symbol's filters as exact decimals; a zero bound means "no bound" (Binance's convention)."""
-
-    symbol: str
-    base: str
-    quote: str
-    tick_size: Decimal
-    min_price: Decimal
-    max_price: Decimal
-    step_size: Decimal
-    min_qty: Decimal
-    max_qty: Decimal
-    market_step_size: Decimal
-    market_min_qty: Decimal
-    market_max_qty: Decimal
-    min_notional: Decimal
-    max_notional: Decimal
-    quote_step: Decimal
 
 
 @dataclass(frozen=True, slots=True)

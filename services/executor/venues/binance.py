@@ -15,9 +15,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from services.executor.venues.base import MarketRules, OrderRequest, Submitted
+from services.executor.venues.base import OrderRequest, Submitted
 from services.executor.venues.binance_mapping import (
-    filters,
     order_report,
     response_fills,
     trade_report,
@@ -25,18 +24,14 @@ from services.executor.venues.binance_mapping import (
 from services.executor.venues.errors import VenueRejected, VenueRetryable, classify
 from services.executor.venues.rate_gate import RateGate
 from shared.domain.enums import OrderType
+from shared.domain.market_rules import MarketRules, rules_from_market
 from shared.domain.order_reports import OrderReport, TradeReport
-from shared.domain.symbols import split_symbol
 from shared.messages.base import plain_decimal, to_ms
 
 T = TypeVar("T")
 _STATUS_IN_MESSAGE = re.compile(r"\b(418|429)\b")
 DEFAULT_BAN_S = 120.0
 """A 418 without Retry-After: Binance's shortest ban."""
-
-
-def _field(section: dict[str, Any], name: str) -> Decimal:
-    return Decimal(str(section.get(name, "0")))
 
 
 class BinanceVenue:
@@ -56,30 +51,7 @@ class BinanceVenue:
         market = self._client.markets.get(symbol)
         if market is None or not market.get("spot") or not market.get("active", True):
             raise VenueRejected(f"unknown symbol {symbol} on {self.name}")
-        info = market["info"]
-        by_type = filters(info)
-        price, lot = by_type.get("PRICE_FILTER", {}), by_type.get("LOT_SIZE", {})
-        market_lot = by_type.get("MARKET_LOT_SIZE", lot)
-        notional = by_type.get("NOTIONAL") or by_type.get("MIN_NOTIONAL") or {}
-        base, quote = split_symbol(symbol)
-        digits = int(info.get("quoteAssetPrecision", info.get("quotePrecision", 8)))
-        return MarketRules(
-            symbol=symbol,
-            base=base,
-            quote=quote,
-            tick_size=_field(price, "tickSize"),
-            min_price=_field(price, "minPrice"),
-            max_price=_field(price, "maxPrice"),
-            step_size=_field(lot, "stepSize"),
-            min_qty=_field(lot, "minQty"),
-            max_qty=_field(lot, "maxQty"),
-            market_step_size=_field(market_lot, "stepSize") or _field(lot, "stepSize"),
-            market_min_qty=_field(market_lot, "minQty"),
-            market_max_qty=_field(market_lot, "maxQty") or _field(lot, "maxQty"),
-            min_notional=_field(notional, "minNotional"),
-            max_notional=_field(notional, "maxNotional"),
-            quote_step=Decimal(1).scaleb(-digits),
-        )
+        return rules_from_market(symbol, market)
 
     async def submit(self, request: OrderRequest) -> Submitted:
         params: dict[str, Any] = {"newClientOrderId": request.client_order_id, "newOrderRespType": "FULL"}

@@ -115,9 +115,4 @@ def trade_report(info: dict[str, Any]) -> TradeReport | None:
     )
 
 
-def filters(info: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``exchangeInfo`` filters of one symbol, keyed by filter type."""
-    return {str(f["filterType"]): f for f in info.get("filters", ())}
-
-
-__all__ = ["BINANCE_STATUS", "filters", "order_report", "response_fills", "trade_report"]
+__all__ = ["BINANCE_STATUS", "order_report", "response_fills", "trade_report"]

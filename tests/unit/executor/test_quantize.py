@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from services.executor.quantize import OrderRefused, fits_storage, prepare
-from services.executor.venues.base import MarketRules
 from shared.domain.enums import OrderSide, OrderType, TimeInForce
+from shared.domain.market_rules import MarketRules
 from shared.messages.commands import SubmitOrder
 
 D = Decimal
