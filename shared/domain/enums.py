@@ -52,11 +52,22 @@ class IntentSource(StrEnum):
 
 
 class DecisionOutcome(StrEnum):
+    """What became of an intent: ``denied`` by a check, ``rejected`` by a person, ``killed`` by
+    the kill switch, ``expired`` in the approval queue."""
+
     APPROVED = "approved"
     PENDING = "pending"
     DENIED = "denied"
+    REJECTED = "rejected"
     EXPIRED = "expired"
     KILLED = "killed"
+
+
+class TradingMode(StrEnum):
+    """Manual (the default): a person approves every order. Autonomous: checks alone decide."""
+
+    MANUAL = "manual"
+    AUTONOMOUS = "autonomous"
 
 
 class KillScope(StrEnum):

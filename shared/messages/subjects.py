@@ -12,6 +12,8 @@ subject                                    stream             publisher    consu
 ``chat.reply.<user>``                      CHAT               agent        api_gateway
 ``intent.<user>``                          TRADING            agent        risk_gate
 ``risk.decision.<user>``                   TRADING            risk_gate    agent, api_gateway
+``risk.approval.<user>``                   TRADING            api_gateway  risk_gate
+``risk.mode.<user>``                       TRADING            api_gateway  risk_gate
 ``exec.cmd.<venue>``                       TRADING            risk_gate    executor
 ``exec.evt.<user>``                        TRADING            executor     risk_gate, api_gateway
 ``sys.kill``                               SYSTEM             api_gateway  every service
@@ -140,6 +142,14 @@ def intents(user_id: str) -> str:
 
 def decisions(user_id: str) -> str:
     return f"risk.decision.{user_id}"
+
+
+def approvals(user_id: str) -> str:
+    return f"risk.approval.{user_id}"
+
+
+def mode_requests(user_id: str) -> str:
+    return f"risk.mode.{user_id}"
 
 
 def order_commands(venue: str) -> str:
