@@ -47,10 +47,11 @@ def _plain_decimal(value: Decimal) -> str:
 
 ExactDecimal = Annotated[
     Decimal,
-    Field(allow_inf_nan=False),
+    Field(allow_inf_nan=False, max_digits=38, decimal_places=18),
     PlainSerializer(_plain_decimal, return_type=str, when_used="json"),
 ]
-"""Money and quantities: exact, finite, serialised as a plain decimal string."""
+"""Money and quantities: exact, finite, within what NUMERIC(38, 18) stores (so an absurd number
+like ``1e400`` is refused at the edge, not deep inside), serialised as a plain decimal string."""
 
 PositiveDecimal = Annotated[ExactDecimal, Field(gt=0)]
 NonNegativeDecimal = Annotated[ExactDecimal, Field(ge=0)]

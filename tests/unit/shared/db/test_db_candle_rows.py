@@ -76,8 +76,8 @@ def test_to_row_refuses_an_open_candle() -> None:
         to_row(_candle(closed=False))
 
 
-def test_to_row_refuses_digits_the_column_would_round_away() -> None:
-    with pytest.raises(ValueError, match="18 fractional digits in volume"):
+def test_digits_the_column_would_round_away_are_refused_before_a_row_is_made() -> None:
+    with pytest.raises(ValueError, match="no more than 18 decimal places"):
         to_row(_candle(volume=Decimal("0.0000000000000000001")))
     # Trailing zeros beyond the scale lose nothing, so they pass.
     assert to_row(_candle(volume=Decimal("0.10000000000000000000000")))["volume"] == Decimal("0.1")
