@@ -1,6 +1,6 @@
 """What a risk decision looks at: the proposal, the user's limits, the market and the account.
 
-Checks (``checks.py``) are pure functions of these frozen values, so each can be tested at its
+Checks (``checks/``) are pure functions of these frozen values, so each can be tested at its
 boundaries without a database, and a decision can be replayed from what was recorded. The gate
 builds an ``AccountView`` inside the transaction that holds the user's row lock, which is what
 keeps two gate replicas from both spending the same headroom.
@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from shared.domain.enums import IntentSource, OrderSide, OrderType, VenueName
 from shared.domain.market_rules import MarketRules
+from shared.domain.risk_limits import Limits  # re-exported: the gate's contract names it here
 from shared.messages.base import plain_decimal
 from shared.messages.intents import TradeIntentCreated
 
@@ -87,40 +88,6 @@ class Proposal:
     @property
     def signed_direction(self) -> int:
         return 1 if self.side is OrderSide.BUY else -1
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """One user's limits; the defaults are what a new user gets (stored per user in Postgres)."""
-
-    allowed_symbols: frozenset[str] | None = None
-    """None: every symbol the venue lists and trades."""
-    max_order_notional: Decimal = Decimal(25_000)
-    max_order_quantity: Decimal | None = None
-    """Base-asset cap per order; None leaves only the exchange's LOT_SIZE maximum."""
-    max_position_notional: Decimal = Decimal(50_000)
-    """Per symbol, at the reference price, counting orders in flight."""
-    max_total_exposure: Decimal = Decimal(100_000)
-    """Sum over symbols of |position + in-flight| at reference prices."""
-    max_open_orders: int = 50
-    max_intents_per_minute: int = 60
-    max_orders_per_minute: int = 30
-    price_collar_pct: Decimal = Decimal(5)
-    """A limit price (or a market order's expected price) at most this far from the reference."""
-    cumulative_collar_pct: Decimal = Decimal(10)
-    """How far the user's prices may walk away from the window's first reference."""
-    collar_window_s: int = 300
-    reference_max_age_s: int = 30
-    """An older reference price is stale: fail closed."""
-    rule_max_executions: int = 3
-    rule_window_s: int = 3600
-    daily_loss_limit: Decimal = Decimal(2_500)
-    """Loss from the day's equity high-water mark (realised + unrealised) that puts the user in
-    reduce-only."""
-    duplicate_window_s: int = 60
-    approval_ttl_s: int = 300
-    approval_max_move_pct: Decimal = Decimal(2)
-    """A pending approval expires once the reference moves this far from its price at queueing."""
 
 
 @dataclass(frozen=True, slots=True)

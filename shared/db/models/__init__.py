@@ -5,18 +5,32 @@ from shared.db.models.exchange_keys import ExchangeKey
 from shared.db.models.market import MarketCandle
 from shared.db.models.orders import Fill, Order
 from shared.db.models.portfolio import Balance, Position, ReconciliationCheckpoint
+from shared.db.models.risk import (
+    DisabledRule,
+    IntentRow,
+    KillSwitch,
+    RiskAccountRow,
+    RiskAuditEntry,
+    RiskLimitsRow,
+)
 from shared.db.models.users import User, UserRole
 from shared.db.models.watchlists import UserWatchlist
 
 __all__ = [
     "Balance",
     "Base",
+    "DisabledRule",
     "ExchangeKey",
     "Fill",
+    "IntentRow",
+    "KillSwitch",
     "MarketCandle",
     "Order",
     "Position",
     "ReconciliationCheckpoint",
+    "RiskAccountRow",
+    "RiskAuditEntry",
+    "RiskLimitsRow",
     "User",
     "UserRole",
     "UserWatchlist",
