@@ -1,20 +1,134 @@
-"""Factory of the risk_gate process: connects to NATS and PostgreSQL and serves health and metrics.
+"""Factory of the risk_gate process: decides every intent of one venue.
 
-Until its issue lands it consumes nothing and publishes nothing: doing nothing beats doing
-something fake.
+Nothing happens at import. At start-up it loads the venue's listing (symbols and filters),
+subscribes to trade ticks for reference prices, and starts four durable consumers (intents,
+approvals, mode changes, the kill switch) and three loops (approval expiry, the outbox, the
+listing refresh). Readiness (``/readyz``) waits for the listing: without it every intent would
+be refused as an unknown symbol. Replicas share the durable consumers; the per-user row lock in
+Postgres keeps their decisions consistent.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from nats.aio.msg import Msg
+from pydantic import ValidationError
 from starlette.applications import Starlette
 
+from services.risk_gate.decider import Decider
+from services.risk_gate.handlers import Handlers
+from services.risk_gate.markets import Listing, load_listing
+from services.risk_gate.references import ReferencePrices
 from shared.config.settings import RiskGateSettings
+from shared.messages import subjects
+from shared.messages.market import TradeTick
+from shared.messaging.pull import PullConsumer
 from shared.runtime.app import create_service_app
 from shared.runtime.service import ServiceRuntime
 
 SERVICE = "risk_gate"
+CLOSE_TIMEOUT_S = 5.0
+OUTBOX_AGE = timedelta(seconds=5)
+"""A stored decision unpublished for this long was orphaned by a crash: publish it again."""
+_log = logging.getLogger(__name__)
 
 
 def create_app(settings: RiskGateSettings | None = None) -> Starlette:
     settings = settings or RiskGateSettings()
-    return create_service_app(ServiceRuntime(SERVICE, settings))
+    runtime = ServiceRuntime(SERVICE, settings)
+    listing = Listing()
+    references = ReferencePrices()
+    consumers: list[PullConsumer] = []
+    tasks: list[asyncio.Task[None]] = []
+
+    async def on_start(rt: ServiceRuntime) -> None:
+        assert rt.publisher is not None and rt.dead_letters is not None
+        dead_letters = rt.dead_letters
+        venue = settings.risk_gate_venue
+        paper_url = settings.risk_gate_paper_url if venue == "paper" else None
+        await load_listing(listing, venue=venue, paper_url=paper_url)
+        rt.checks["listing"] = lambda: listing.loaded
+        sessionmaker = rt.sessionmaker()
+        decider = Decider(sessionmaker, listing, references, venue=venue)
+        handlers = Handlers(decider, rt.publisher, sessionmaker, listing, venue=venue)
+
+        async def on_tick(message: Msg) -> None:
+            try:
+                tick = TradeTick.model_validate_json(message.data)
+            except ValidationError:
+                return  # the feed dead-letters its own bad data; a reference price waits for the next
+            references.observe(tick.symbol, tick.price, tick.ts_event)
+
+        await rt.nats.subscribe(subjects.trades(venue, subjects.ANY), cb=on_tick)
+
+        def consumer(subject: str, stream: str, name: str, handler: Callable[[Msg], Awaitable[None]]) -> None:
+            consumers.append(
+                PullConsumer(
+                    rt.jetstream,
+                    dead_letters,
+                    stream=stream,
+                    subject=subject,
+                    durable=f"risk-gate-{name}-{venue}",
+                    handler=handler,
+                    max_deliver=settings.risk_gate_max_deliver,
+                    ack_wait_s=settings.risk_gate_ack_wait_s,
+                )
+            )
+
+        trading = subjects.TRADING.name
+        consumer(subjects.intents(subjects.ANY), trading, "intents", handlers.on_intent)
+        consumer(subjects.approvals(subjects.ANY), trading, "approvals", handlers.on_approval)
+        consumer(subjects.mode_requests(subjects.ANY), trading, "modes", handlers.on_mode)
+        consumer(subjects.KILL_SWITCH, subjects.SYSTEM.name, "kill", handlers.on_kill)
+
+        async def expire() -> None:
+            for out in await decider.expire():
+                await handlers.publish(out)
+
+        async def republish() -> None:
+            for out in await decider.unpublished(OUTBOX_AGE):
+                await handlers.publish(out)
+
+        async def refresh() -> None:
+            await load_listing(listing, venue=venue, paper_url=paper_url)
+
+        tasks.extend(asyncio.create_task(c.run(), name="consumer") for c in consumers)
+        tasks.append(_every(settings.risk_gate_expiry_interval_s, expire, "expiry"))
+        tasks.append(_every(OUTBOX_AGE.total_seconds(), republish, "outbox"))
+        tasks.append(_every(settings.risk_gate_markets_refresh_s, refresh, "listing"))
+
+    async def on_stop(_: ServiceRuntime) -> None:
+        for c in consumers:
+            c.stopping = True
+        for task in tasks:
+            task.cancel()
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await asyncio.gather(*tasks, return_exceptions=True)
+        except TimeoutError:
+            _log.warning("risk gate tasks did not stop in time")
+
+    return create_service_app(runtime, on_start=on_start, on_stop=on_stop)
+
+
+def _every(seconds: float, work: Callable[[], Awaitable[None]], name: str) -> asyncio.Task[None]:
+    """Run ``work`` every ``seconds``; a failure is logged and the next round tries again."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await work()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                _log.exception("%s round failed; the next one retries", name)
+
+    return asyncio.create_task(loop(), name=name)
+
+
+__all__ = ["create_app"]

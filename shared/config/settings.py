@@ -170,6 +170,24 @@ class RiskGateSettings(CommonSettings):
     """Pre-trade controls and approvals."""
 
     risk_gate_port: int = Field(8103, description="risk_gate health and metrics port.")
+    risk_gate_venue: Literal["paper", "testnet", "live"] = Field(
+        "paper", description="Venue whose intents this gate decides and whose order commands it sends."
+    )
+    risk_gate_paper_url: str = Field(
+        "http://127.0.0.1:8900", description="Base URL of the paper exchange (for its filters)."
+    )
+    risk_gate_markets_refresh_s: float = Field(
+        300.0, gt=0, description="Seconds between reloads of the venue's symbols and filters."
+    )
+    risk_gate_expiry_interval_s: float = Field(
+        1.0, gt=0, description="Seconds between sweeps that expire pending approvals (time or price)."
+    )
+    risk_gate_ack_wait_s: float = Field(
+        30.0, gt=0, description="Seconds JetStream waits for an intent's ack before redelivering it."
+    )
+    risk_gate_max_deliver: int = Field(
+        5, ge=1, description="Deliveries of a failing message before it is dead-lettered."
+    )
 
 
 class SecretsSettings(CommonSettings):

@@ -1,0 +1,111 @@
+"""A durable JetStream pull consumer with the project's ack policy, for any handler.
+
+Ack after the handler has committed (``ack_sync``, so a lost ack is noticed); a handler error
+NAKs with a growing delay and the message returns, up to ``max_deliver`` times, then it is
+dead-lettered with the last error. ``Poison`` dead-letters at once (the message can never
+succeed: it does not validate). Messages with the same ``key`` run in order; different keys run
+concurrently, so one user's slow decision does not hold up another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.errors import FetchTimeoutError
+
+from shared.messaging.dead_letter import DeadLetterBox
+
+_log = logging.getLogger(__name__)
+Handler = Callable[[Any], Awaitable[None]]
+KeyOf = Callable[[Any], str]
+
+
+class Poison(Exception):
+    """The message can never be handled; ``str(error)`` is the recorded reason."""
+
+
+class PullConsumer:
+    """Fetches batches from one durable consumer and runs ``handler`` on each message."""
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        dead_letters: DeadLetterBox,
+        *,
+        stream: str,
+        subject: str,
+        durable: str,
+        handler: Handler,
+        key: KeyOf = lambda message: str(message.subject),
+        max_deliver: int = 5,
+        ack_wait_s: float = 30.0,
+        batch: int = 100,
+    ) -> None:
+        self._js = js
+        self._dead_letters = dead_letters
+        self._stream = stream
+        self._subject = subject
+        self._durable = durable
+        self._handler = handler
+        self._key = key
+        self._max_deliver = max_deliver
+        self._ack_wait_s = ack_wait_s
+        self._batch = batch
+        self.handled = 0
+        self.stopping = False
+        """Set before cancelling: nats-py may turn a cancelled ``fetch`` into a TimeoutError."""
+
+    async def run(self) -> None:
+        subscription = await self._js.pull_subscribe(
+            self._subject,
+            durable=self._durable,
+            stream=self._stream,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT, ack_wait=self._ack_wait_s, max_deliver=self._max_deliver
+            ),
+        )
+        while not self.stopping:
+            try:
+                messages = await subscription.fetch(self._batch, timeout=1.0)
+            except (FetchTimeoutError, TimeoutError):
+                continue
+            groups: dict[str, list[Any]] = {}
+            for message in messages:
+                groups.setdefault(self._key(message), []).append(message)
+            await asyncio.gather(*(self._in_order(group) for group in groups.values()))
+
+    async def _in_order(self, group: list[Any]) -> None:
+        for message in group:
+            await self._handle(message)
+
+    async def _handle(self, message: Any) -> None:
+        try:
+            await self._handler(message)
+        except asyncio.CancelledError:
+            raise
+        except Poison as e:
+            await self._poison(message, str(e))
+            return
+        except Exception as e:
+            delivered = message.metadata.num_delivered
+            details = {"subject": message.subject, "delivered": delivered, "error": repr(e)[:500]}
+            _log.warning("message failed", extra=details)
+            if delivered >= self._max_deliver:
+                await self._poison(message, f"failed {delivered} times; last error {e!r}"[:2000])
+            else:
+                await message.nak(delay=min(2.0**delivered, 30.0))
+            return
+        await message.ack_sync()
+        self.handled += 1
+
+    async def _poison(self, message: Any, reason: str) -> None:
+        await self._dead_letters.put(message.subject, message.data, reason)
+        await message.term()
+
+
+__all__ = ["Handler", "Poison", "PullConsumer"]
