@@ -108,7 +108,9 @@ class Stack:
         specs = stack_services(with_paper=with_paper)
         if with_paper:
             paper = next(s for s in specs if s.name == "paper_exchange")
-            self.env.setdefault(f"{ENV_PREFIX}PAPER_URL", f"http://{self.settings.host}:{paper.port}")
+            paper_url = f"http://{self.settings.host}:{paper.port}"
+            for service in ("", "EXECUTOR_", "RISK_GATE_"):  # feed, executor and gate reach the same exchange
+                self.env.setdefault(f"{ENV_PREFIX}{service}PAPER_URL", paper_url)
         web_dist = Path("web/dist").resolve()
         self.env.setdefault(f"{ENV_PREFIX}WEB_DIST_DIR", str(web_dist))
         if not self.env.get(f"{ENV_PREFIX}JWT_SECRET"):
