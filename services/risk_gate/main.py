@@ -3,9 +3,9 @@
 Nothing happens at import. At start-up it loads the venue's listing (symbols and filters),
 subscribes to trade ticks for reference prices, and starts four durable consumers (intents,
 approvals, mode changes, the kill switch) and three loops (approval expiry, the outbox, the
-listing refresh). Readiness (``/readyz``) waits for the listing: without it every intent would
-be refused as an unknown symbol. Replicas share the durable consumers; the per-user row lock in
-Postgres keeps their decisions consistent.
+listing refresh). Readiness (``/readyz``) and the consumers wait for the listing: without it every
+intent would be refused as an unknown symbol. Replicas share the durable consumers; the per-user
+row lock in Postgres keeps their decisions consistent.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from services.risk_gate.references import ReferencePrices
 from shared.config.settings import RiskGateSettings
 from shared.messages import subjects
 from shared.messages.market import TradeTick
+from shared.messaging.dead_letter import DeadLetterBox
 from shared.messaging.pull import PullConsumer
 from shared.runtime.app import create_service_app
 from shared.runtime.service import ServiceRuntime
@@ -34,6 +35,7 @@ SERVICE = "risk_gate"
 CLOSE_TIMEOUT_S = 5.0
 OUTBOX_AGE = timedelta(seconds=5)
 """A stored decision unpublished for this long was orphaned by a crash: publish it again."""
+FIRST_LISTING_RETRY_S = 1.0
 _log = logging.getLogger(__name__)
 
 
@@ -47,7 +49,6 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
 
     async def on_start(rt: ServiceRuntime) -> None:
         assert rt.publisher is not None and rt.dead_letters is not None
-        dead_letters = rt.dead_letters
         venue = settings.risk_gate_venue
         paper_url = settings.risk_gate_paper_url if venue == "paper" else None
         await load_listing(listing, venue=venue, paper_url=paper_url)
@@ -55,35 +56,12 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
         sessionmaker = rt.sessionmaker()
         decider = Decider(sessionmaker, listing, references, venue=venue)
         handlers = Handlers(decider, rt.publisher, sessionmaker, listing, venue=venue)
+        await rt.nats.subscribe(subjects.trades(venue, subjects.ANY), cb=_tick_observer(references))
+        consumers.extend(_consumers(rt, rt.dead_letters, handlers, settings))
 
-        async def on_tick(message: Msg) -> None:
-            try:
-                tick = TradeTick.model_validate_json(message.data)
-            except ValidationError:
-                return  # the feed dead-letters its own bad data; a reference price waits for the next
-            references.observe(tick.symbol, tick.price, tick.ts_event)
-
-        await rt.nats.subscribe(subjects.trades(venue, subjects.ANY), cb=on_tick)
-
-        def consumer(subject: str, stream: str, name: str, handler: Callable[[Msg], Awaitable[None]]) -> None:
-            consumers.append(
-                PullConsumer(
-                    rt.jetstream,
-                    dead_letters,
-                    stream=stream,
-                    subject=subject,
-                    durable=f"risk-gate-{name}-{venue}",
-                    handler=handler,
-                    max_deliver=settings.risk_gate_max_deliver,
-                    ack_wait_s=settings.risk_gate_ack_wait_s,
-                )
-            )
-
-        trading = subjects.TRADING.name
-        consumer(subjects.intents(subjects.ANY), trading, "intents", handlers.on_intent)
-        consumer(subjects.approvals(subjects.ANY), trading, "approvals", handlers.on_approval)
-        consumer(subjects.mode_requests(subjects.ANY), trading, "modes", handlers.on_mode)
-        consumer(subjects.KILL_SWITCH, subjects.SYSTEM.name, "kill", handlers.on_kill)
+        async def consume(consumer: PullConsumer) -> None:
+            await listing.ready.wait()
+            await consumer.run()
 
         async def expire() -> None:
             for out in await decider.expire():
@@ -94,16 +72,20 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
                 await handlers.publish(out)
 
         async def refresh() -> None:
-            await load_listing(listing, venue=venue, paper_url=paper_url)
+            while True:  # every second until a first listing loads (the venue may start after us)
+                await asyncio.sleep(
+                    settings.risk_gate_markets_refresh_s if listing.loaded else FIRST_LISTING_RETRY_S
+                )
+                await load_listing(listing, venue=venue, paper_url=paper_url)
 
-        tasks.extend(asyncio.create_task(c.run(), name="consumer") for c in consumers)
+        tasks.extend(asyncio.create_task(consume(c), name="consumer") for c in consumers)
         tasks.append(_every(settings.risk_gate_expiry_interval_s, expire, "expiry"))
         tasks.append(_every(OUTBOX_AGE.total_seconds(), republish, "outbox"))
-        tasks.append(_every(settings.risk_gate_markets_refresh_s, refresh, "listing"))
+        tasks.append(asyncio.create_task(refresh(), name="listing"))
 
     async def on_stop(_: ServiceRuntime) -> None:
-        for c in consumers:
-            c.stopping = True
+        for consumer in consumers:
+            consumer.stopping = True
         for task in tasks:
             task.cancel()
         try:
@@ -113,6 +95,43 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
             _log.warning("risk gate tasks did not stop in time")
 
     return create_service_app(runtime, on_start=on_start, on_stop=on_stop)
+
+
+def _tick_observer(references: ReferencePrices) -> Callable[[Msg], Awaitable[None]]:
+    async def on_tick(message: Msg) -> None:
+        try:
+            tick = TradeTick.model_validate_json(message.data)
+        except ValidationError:
+            return  # the feed dead-letters its own bad data; a reference price waits for the next
+        references.observe(tick.symbol, tick.price, tick.ts_event)
+
+    return on_tick
+
+
+def _consumers(
+    rt: ServiceRuntime, dead_letters: DeadLetterBox, handlers: Handlers, settings: RiskGateSettings
+) -> list[PullConsumer]:
+    """One durable consumer per input, shared by every replica of the gate on this venue."""
+    venue = settings.risk_gate_venue
+    inputs: list[tuple[str, str, str, Callable[[Msg], Awaitable[None]]]] = [
+        (subjects.intents(subjects.ANY), subjects.TRADING.name, "intents", handlers.on_intent),
+        (subjects.approvals(subjects.ANY), subjects.TRADING.name, "approvals", handlers.on_approval),
+        (subjects.mode_requests(subjects.ANY), subjects.TRADING.name, "modes", handlers.on_mode),
+        (subjects.KILL_SWITCH, subjects.SYSTEM.name, "kill", handlers.on_kill),
+    ]
+    return [
+        PullConsumer(
+            rt.jetstream,
+            dead_letters,
+            stream=stream,
+            subject=subject,
+            durable=f"risk-gate-{name}-{venue}",
+            handler=handler,
+            max_deliver=settings.risk_gate_max_deliver,
+            ack_wait_s=settings.risk_gate_ack_wait_s,
+        )
+        for subject, stream, name, handler in inputs
+    ]
 
 
 def _every(seconds: float, work: Callable[[], Awaitable[None]], name: str) -> asyncio.Task[None]:

@@ -8,6 +8,7 @@ loaded one is not ready.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,12 @@ class Listing:
 
     rules: dict[str, MarketRules] = field(default_factory=dict)
     trading: dict[str, bool] = field(default_factory=dict)
-    loaded: bool = False
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once a first listing loaded; until then nothing can be decided."""
+
+    @property
+    def loaded(self) -> bool:
+        return self.ready.is_set()
 
     @property
     def symbols(self) -> frozenset[str]:
@@ -38,7 +44,8 @@ class Listing:
                 continue
             rules[symbol] = rules_from_market(symbol, market)
             trading[symbol] = bool(market.get("active", True)) and market["info"].get("status") == "TRADING"
-        self.rules, self.trading, self.loaded = rules, trading, True
+        self.rules, self.trading = rules, trading
+        self.ready.set()
 
 
 async def load_listing(listing: Listing, *, venue: Venue, paper_url: str | None) -> None:
