@@ -46,9 +46,17 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    from cryptopulse.bench.orders import DEFAULT_COUNTS
     from cryptopulse.bench.run import run_benchmarks
 
-    print(run_benchmarks(rates=args.rates, update_readme=args.update_readme))
+    counts = dict(DEFAULT_COUNTS)
+    if args.orders is not None:  # never fewer orders than the level keeps in flight
+        counts = {level: max(args.orders, level) for level in counts}
+    print(
+        run_benchmarks(
+            rates=args.rates, update_readme=args.update_readme, only=args.only, order_counts=counts
+        )
+    )
     return 0
 
 
@@ -66,6 +74,15 @@ def _migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def _check_bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.command != "bench":
+        return
+    if args.update_readme and (args.only is not None or args.orders is not None):
+        parser.error("--update-readme writes every benchmark at its defaults: drop --only and --orders")
+    if args.orders is not None and args.orders < 1:
+        parser.error("--orders takes a positive number")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cryptopulse", description="CryptoPulse trading copilot")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -79,13 +96,24 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="benchmarks beside a raw-NATS baseline from the same run")
     bench.add_argument("--rates", type=int, nargs="+", default=[10_000, 15_000], help="trades/s offered")
     bench.add_argument("--update-readme", action="store_true", help="write the table into README.md")
+    bench.add_argument(
+        "--only", choices=("feed", "orders"), help="run one benchmark (not with --update-readme)"
+    )
+    bench.add_argument(
+        "--orders",
+        type=int,
+        metavar="N",
+        help="orders per in-flight level, at least the level (default: 100, 200 and 300)",
+    )
     bench.set_defaults(handler=_bench)
     add_keys_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_bench(parser, args)
     code: int = args.handler(args)
     return code
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import os
 import platform
 import tempfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptopulse.bench.feed import FeedResult, run_feed_benchmark
 from cryptopulse.bench.nats_baseline import core_publish_subscribe, jetstream_publish_subscribe
+from cryptopulse.bench.orders import DEFAULT_COUNTS, orders_table, run_orders_benchmark
 from cryptopulse.readme import replace_section
 from cryptopulse.servers.nats import NatsServer
 from shared.messages.market import TradeTick
@@ -36,10 +40,13 @@ def _baselines(count: int) -> tuple[float, float]:
     return core, jetstream
 
 
+def _measured() -> str:
+    return f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()}, {os.cpu_count()} cores"
+
+
 def _table(core: float, jetstream: float, feeds: list[FeedResult]) -> str:
     lines = [
-        f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()}, "
-        f"{__import__('os').cpu_count()} cores; payload = one TradeTick ({len(_tick_payload())} bytes).",
+        f"{_measured()}; payload = one TradeTick ({len(_tick_payload())} bytes).",
         "",
         "| measurement | rate (msg/s) | vs raw core NATS | vs raw JetStream | loss | keeps up |",
         "|---|---:|---:|---:|---|---|",
@@ -66,17 +73,44 @@ def _table(core: float, jetstream: float, feeds: list[FeedResult]) -> str:
     return "\n".join(lines)
 
 
-def run_benchmarks(*, rates: list[int], update_readme: bool) -> str:
+def _run_feed(rates: list[int]) -> str:
     core, jetstream = _baselines(200_000)
     feeds = [run_feed_benchmark(rate) for rate in rates]
-    table = _table(core, jetstream, feeds)
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "bench.json").write_text(
-        json.dumps(
-            {"raw_core_nats": core, "raw_jetstream": jetstream, "feeds": [f.__dict__ for f in feeds]},
-            indent=2,
-        )
+    _save(
+        "bench.json",
+        {"raw_core_nats": core, "raw_jetstream": jetstream, "feeds": [f.__dict__ for f in feeds]},
     )
+    return _table(core, jetstream, feeds)
+
+
+def _run_orders(counts: Mapping[int, int], *, header: bool) -> str:
+    result = run_orders_benchmark(counts)
+    _save("bench-orders.json", dataclasses.asdict(result))
+    title = f"{_measured()}. " if header else ""
+    return f"{title}**Order round trip** (command → exchange → event):\n\n{orders_table(result)}"
+
+
+def _save(name: str, figures: object) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / name).write_text(json.dumps(figures, indent=2))
+
+
+def run_benchmarks(
+    *,
+    rates: list[int],
+    update_readme: bool,
+    only: str | None = None,
+    order_counts: Mapping[int, int] = DEFAULT_COUNTS,
+) -> str:
+    """Run the feed benchmark, the order round trip, or (``only`` unset) both, as the README shows them."""
+    if update_readme and only is not None:
+        raise ValueError("the README shows every benchmark: --update-readme needs a full run")
+    sections = []
+    if only in (None, "feed"):
+        sections.append(_run_feed(rates))
+    if only in (None, "orders"):
+        sections.append(_run_orders(order_counts, header=only == "orders"))
+    table = "\n\n".join(sections)
     if update_readme:
         replace_section("bench", table)
     return table
