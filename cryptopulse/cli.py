@@ -47,6 +47,7 @@ def _config(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     from cryptopulse.bench.orders import DEFAULT_COUNTS
+    from cryptopulse.bench.risk import DEFAULT_LEVELS
     from cryptopulse.bench.run import run_benchmarks
 
     counts = dict(DEFAULT_COUNTS)
@@ -54,10 +55,23 @@ def _bench(args: argparse.Namespace) -> int:
         counts = {level: max(args.orders, level) for level in counts}
     print(
         run_benchmarks(
-            rates=args.rates, update_readme=args.update_readme, only=args.only, order_counts=counts
+            rates=args.rates,
+            update_readme=args.update_readme,
+            only=args.only,
+            order_counts=counts,
+            risk_levels=DEFAULT_LEVELS if args.levels is None else args.levels,
         )
     )
     return 0
+
+
+def _risk_levels(text: str) -> dict[int, int]:
+    from cryptopulse.bench.risk import parse_levels
+
+    try:
+        return parse_levels(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -77,8 +91,10 @@ def _migrate(_: argparse.Namespace) -> int:
 def _check_bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.command != "bench":
         return
-    if args.update_readme and (args.only is not None or args.orders is not None):
-        parser.error("--update-readme writes every benchmark at its defaults: drop --only and --orders")
+    if args.update_readme and (args.only is not None or args.orders is not None or args.levels is not None):
+        parser.error(
+            "--update-readme writes every benchmark at its defaults: drop --only, --orders and --levels"
+        )
     if args.orders is not None and args.orders < 1:
         parser.error("--orders takes a positive number")
 
@@ -97,13 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--rates", type=int, nargs="+", default=[10_000, 15_000], help="trades/s offered")
     bench.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     bench.add_argument(
-        "--only", choices=("feed", "orders"), help="run one benchmark (not with --update-readme)"
+        "--only", choices=("feed", "orders", "risk"), help="run one benchmark (not with --update-readme)"
     )
     bench.add_argument(
         "--orders",
         type=int,
         metavar="N",
         help="orders per in-flight level, at least the level (default: 100, 200 and 300)",
+    )
+    bench.add_argument(
+        "--levels",
+        type=_risk_levels,
+        metavar="K:N,…",
+        help="risk gate: N intents at K in flight, per level (default: 1:100,10:300,100:500)",
     )
     bench.set_defaults(handler=_bench)
     add_keys_parser(commands)

@@ -1,4 +1,5 @@
-"""Latency figures: percentiles of observed round trips, and a closed loop that keeps k in flight."""
+"""Latency figures: percentiles of observed round trips, a closed loop that keeps k in flight, and
+how a table shows them."""
 
 from __future__ import annotations
 
@@ -47,6 +48,20 @@ class Latency:
             max_ms=max(samples_s) * 1000,
             per_s=len(samples_s) / elapsed_s if elapsed_s > 0 else 0.0,
         )
+
+
+def ms(value: float) -> str:
+    """Milliseconds for a table: two decimals under 10 (sub-millisecond floors), one under 100, none above."""
+    if value < 10:
+        return f"{value:.2f}"
+    if value < 100:
+        return f"{value:.1f}"
+    return f"{value:,.0f}"
+
+
+def pair(latency: Latency) -> str:
+    """``p50 / p99`` in milliseconds."""
+    return f"{ms(latency.p50_ms)} / {ms(latency.p99_ms)}"
 
 
 async def closed_loop(round_trip: RoundTrip, *, in_flight: int, count: int) -> Latency:

@@ -21,19 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import nats
 from pydantic import SecretStr
 
-from cryptopulse.bench.processes import ServiceProcess, clean_environment
-from cryptopulse.servers.nats import NatsServer
+from cryptopulse.bench.base_stack import base_stack
+from cryptopulse.bench.processes import ServiceProcess, service_env
 from cryptopulse.servers.ports import free_port
-from cryptopulse.servers.postgres import PostgresServer
-from shared.config.settings import ENV_PREFIX, SecretsSettings
+from cryptopulse.stack import ensure_streams_at
+from shared.config.settings import SecretsSettings
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.db.migrate import upgrade_async
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
 from shared.db.repositories.users import UserRepository
-from shared.messaging.streams import ensure_streams
 from shared.secrets.factory import build_cipher
 
 SYMBOL = "BTC/USDT"
@@ -54,18 +52,10 @@ class OrderStack:
     paper: ServiceProcess
 
 
-def _setting(name: str, value: object) -> tuple[str, str]:
-    return f"{ENV_PREFIX}{name.upper()}", str(value)
-
-
 async def _prepare(nats_url: str, database_url: str, paper_url: str, master_key: Path) -> uuid.UUID:
     """Migrate, create the streams, open a paper account and store its key (encrypted) for a new user."""
     await upgrade_async(database_url)
-    connection = await nats.connect(nats_url)
-    try:
-        await ensure_streams(connection.jetstream())
-    finally:
-        await connection.close()
+    await ensure_streams_at(nats_url)
     async with httpx.AsyncClient(base_url=paper_url, timeout=10) as http:
         response = await http.post("/admin/accounts", json={"balances": BALANCES, "can_trade": True})
         response.raise_for_status()
@@ -86,50 +76,32 @@ async def _prepare(nats_url: str, database_url: str, paper_url: str, master_key:
 @contextlib.contextmanager
 def order_stack(data_dir: Path) -> Iterator[OrderStack]:
     """Start every part under ``data_dir``; stop them all on leaving, whatever happened."""
-    logs = data_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    with contextlib.ExitStack() as parts:
-        nats_server = parts.enter_context(NatsServer(data_dir / "nats"))
-        postgres = parts.enter_context(PostgresServer(data_dir / "postgres"))
-        paper_port = free_port()
-        paper_url = f"http://127.0.0.1:{paper_port}"
-        paper_env = dict(
-            _setting(name, value)
-            for name, value in {
-                "log_level": "WARNING",
-                "paper_port": paper_port,
-                "paper_symbols": SYMBOL,
-                "paper_history_candles": 10,
-                "paper_orders_limit_10s": UNLIMITED,
-                "paper_orders_limit_1d": UNLIMITED,
-                "paper_weight_limit_1m": UNLIMITED,
-            }.items()
-        )
-        paper = parts.enter_context(
-            ServiceProcess(
-                "services.paper_exchange", paper_port, clean_environment(paper_env), logs / "paper.log"
-            )
-        )
+    paper_settings = {
+        "paper_symbols": SYMBOL,
+        "paper_history_candles": 10,
+        "paper_orders_limit_10s": UNLIMITED,
+        "paper_orders_limit_1d": UNLIMITED,
+        "paper_weight_limit_1m": UNLIMITED,
+    }
+    with base_stack(data_dir, paper_settings) as base:
+        nats_url, database_url, paper_url = base.nats.url, base.postgres.url, base.paper_url
         master_key = data_dir / "master.key"
-        user_id = asyncio.run(_prepare(nats_server.url, postgres.url, paper_url, master_key))
+        user_id = asyncio.run(_prepare(nats_url, database_url, paper_url, master_key))
         executor_port = free_port()
-        executor_env = dict(
-            _setting(name, value)
-            for name, value in {
+        executor_env = service_env(
+            {
                 "log_level": "WARNING",
-                "nats_url": nats_server.url,
-                "database_url": postgres.url,
+                "nats_url": nats_url,
+                "database_url": database_url,
                 "master_key_file": master_key,
                 "executor_port": executor_port,
                 "executor_venue": "paper",
                 "executor_paper_url": paper_url,
                 "executor_weight_limit_1m": UNLIMITED,
                 "executor_reconcile_interval_s": RECONCILE_HELD_OFF_S,
-            }.items()
+            }
         )
-        executor = parts.enter_context(
-            ServiceProcess(
-                "services.executor", executor_port, clean_environment(executor_env), logs / "executor.log"
-            )
-        )
-        yield OrderStack(nats_server.url, paper_url, user_id, executor, paper)
+        with ServiceProcess(
+            "services.executor", executor_port, executor_env, base.logs / "executor.log"
+        ) as executor:
+            yield OrderStack(nats_url, paper_url, user_id, executor, base.paper)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptopulse.bench.http_baseline import http_round_trip
-from cryptopulse.bench.latency import Latency
+from cryptopulse.bench.latency import Latency, ms, pair
 from cryptopulse.bench.nats_baseline import request_reply
 from cryptopulse.bench.order_flow import BELOW_BID, QUANTITY, OrderFlow
 from cryptopulse.bench.order_stack import SYMBOL, OrderStack, order_stack
@@ -61,19 +61,6 @@ def meets_target(level: OrdersLevel) -> bool:
     return level.orders.p50_ms <= TARGET_P50_MS and level.orders.p99_ms <= TARGET_P99_MS
 
 
-def _ms(value: float) -> str:
-    # Sub-millisecond floors need two decimals; order latencies need none past 100 ms.
-    if value < 10:
-        return f"{value:.2f}"
-    if value < 100:
-        return f"{value:.1f}"
-    return f"{value:,.0f}"
-
-
-def _pair(latency: Latency) -> str:
-    return f"{_ms(latency.p50_ms)} / {_ms(latency.p99_ms)}"
-
-
 def _ratio(numerator: float, denominator: float) -> str:
     if denominator <= 0:
         return ""
@@ -92,9 +79,9 @@ def orders_table(result: OrdersResult) -> str:
     for level in result.levels:
         orders = level.orders
         lines.append(
-            f"| {level.in_flight} | {orders.count:,} | {_pair(orders)} | {orders.per_s:,.0f} "
-            f"| {_ms(level.executor_cpu_ms)} "
-            f"| {_pair(level.nats)} | {_pair(level.http)} "
+            f"| {level.in_flight} | {orders.count:,} | {pair(orders)} | {orders.per_s:,.0f} "
+            f"| {ms(level.executor_cpu_ms)} "
+            f"| {pair(level.nats)} | {pair(level.http)} "
             f"| {_ratio(orders.p50_ms, level.nats.p50_ms)} | {_ratio(orders.p50_ms, level.http.p50_ms)} |"
         )
     lines += ["", _verdict(result), ""]
@@ -123,7 +110,7 @@ def _verdict(result: OrdersResult) -> str:
     single = next((level for level in result.levels if level.in_flight == 1), None)
     if single is None:
         return f"{target} (not measured in this run)."
-    figures = f"p50 {_ms(single.orders.p50_ms)} ms, p99 {_ms(single.orders.p99_ms)} ms"
+    figures = f"p50 {ms(single.orders.p50_ms)} ms, p99 {ms(single.orders.p99_ms)} ms"
     return f"{target}: {'met' if meets_target(single) else 'missed'} ({figures})."
 
 

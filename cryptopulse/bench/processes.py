@@ -32,6 +32,35 @@ def clean_environment(settings: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+def service_env(settings: Mapping[str, object]) -> dict[str, str]:
+    """``clean_environment`` with each setting as its ``CRYPTOPULSE_<NAME>`` variable."""
+    return clean_environment({f"{ENV_PREFIX}{name.upper()}": str(value) for name, value in settings.items()})
+
+
+def _stat(pid: int) -> list[str]:
+    # The command name, in parentheses, may hold spaces: split after its closing parenthesis.
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User + system CPU of ``pid`` from Linux's ``/proc``; with ``children`` also that of its
+    children, live and reaped."""
+    fields = _stat(pid)
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])  # children already waited for
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                child = _stat(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError):
+                continue  # exited meanwhile: counted in the parent's cutime once reaped
+            if int(child[1]) == pid:
+                ticks += int(child[11]) + int(child[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class ServiceProcess:
     """One service process serving ``/readyz`` on ``port``; output goes to ``log_path``."""
@@ -43,10 +72,14 @@ class ServiceProcess:
     host: str = "127.0.0.1"
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
+    def command(self) -> list[str]:
+        """What runs the service: ``python -m <module>``."""
+        return [sys.executable, "-m", self.module]
+
     def start(self, timeout_s: float = 60.0) -> ServiceProcess:
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", self.module],
+                self.command(),
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
@@ -86,10 +119,7 @@ class ServiceProcess:
         """CPU time (user + system) the process has used so far, from Linux's ``/proc``."""
         if self._process is None:
             raise RuntimeError(f"{self.module} is not running")
-        stat = Path(f"/proc/{self._process.pid}/stat").read_text()
-        fields = stat.rsplit(")", 1)[1].split()  # the command name, in parentheses, may hold spaces
-        user, system = int(fields[11]), int(fields[12])
-        return (user + system) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self._process.pid)
 
     def log_tail(self, lines: int = 25) -> str:
         try:

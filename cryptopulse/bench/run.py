@@ -15,6 +15,7 @@ from pathlib import Path
 from cryptopulse.bench.feed import FeedResult, run_feed_benchmark
 from cryptopulse.bench.nats_baseline import core_publish_subscribe, jetstream_publish_subscribe
 from cryptopulse.bench.orders import DEFAULT_COUNTS, orders_table, run_orders_benchmark
+from cryptopulse.bench.risk import DEFAULT_LEVELS, risk_table, run_risk_benchmark, stderr_progress
 from cryptopulse.readme import replace_section
 from cryptopulse.servers.nats import NatsServer
 from shared.messages.market import TradeTick
@@ -90,6 +91,13 @@ def _run_orders(counts: Mapping[int, int], *, header: bool) -> str:
     return f"{title}**Order round trip** (command → exchange → event):\n\n{orders_table(result)}"
 
 
+def _run_risk(levels: Mapping[int, int], *, header: bool) -> str:
+    result = run_risk_benchmark(levels, say=stderr_progress())
+    _save("bench-risk.json", dataclasses.asdict(result))
+    title = f"{_measured()}. " if header else ""
+    return f"{title}**Risk gate** (intent → decision, {result.users:,} users):\n\n{risk_table(result)}"
+
+
 def _save(name: str, figures: object) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / name).write_text(json.dumps(figures, indent=2))
@@ -101,8 +109,10 @@ def run_benchmarks(
     update_readme: bool,
     only: str | None = None,
     order_counts: Mapping[int, int] = DEFAULT_COUNTS,
+    risk_levels: Mapping[int, int] = DEFAULT_LEVELS,
 ) -> str:
-    """Run the feed benchmark, the order round trip, or (``only`` unset) both, as the README shows them."""
+    """Run the feed benchmark, the order round trip, the risk gate, or (``only`` unset) all three,
+    as the README shows them."""
     if update_readme and only is not None:
         raise ValueError("the README shows every benchmark: --update-readme needs a full run")
     sections = []
@@ -110,6 +120,8 @@ def run_benchmarks(
         sections.append(_run_feed(rates))
     if only in (None, "orders"):
         sections.append(_run_orders(order_counts, header=only == "orders"))
+    if only in (None, "risk"):
+        sections.append(_run_risk(risk_levels, header=only == "risk"))
     table = "\n\n".join(sections)
     if update_readme:
         replace_section("bench", table)

@@ -43,3 +43,32 @@ def test_unknown_subcommand_exits_with_usage() -> None:
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args(["fly"])
     assert exit_info.value.code == 2
+
+
+def test_bench_runs_the_risk_gate_alone_at_the_levels_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cryptopulse.bench import run
+
+    calls: dict[str, object] = {}
+
+    def run_benchmarks(**kwargs: object) -> str:
+        calls.update(kwargs)
+        return "table"
+
+    monkeypatch.setattr(run, "run_benchmarks", run_benchmarks)
+    assert main(["bench", "--only", "risk", "--levels", "1:50, 10:100"]) == 0
+    assert calls["only"] == "risk" and calls["risk_levels"] == {1: 50, 10: 100}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["bench", "--levels", "0:5"],
+        ["bench", "--levels", "ten"],
+        ["bench", "--update-readme", "--levels", "1:5"],
+        ["bench", "--update-readme", "--only", "risk"],
+    ],
+)
+def test_bench_refuses_bad_levels_and_partial_readme_runs(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
