@@ -64,9 +64,11 @@ async def account_view(
     limits: Limits,
     now: datetime,
     quote_asset: str = "USDT",
+    locked: risk_accounts.RiskAccount | None = None,
 ) -> AccountView:
-    """Lock the user and read their account; pass a reference price for every asset they hold."""
-    account = await risk_accounts.lock(session, user_id)
+    """Lock the user (unless ``locked`` says the caller holds the lock already) and read their
+    account; pass a reference price for every asset they hold."""
+    account = locked or await risk_accounts.lock(session, user_id)
 
     position_rows = await session.execute(
         select(Position.symbol, Position.quantity).where(
@@ -100,9 +102,9 @@ async def account_view(
     )
     free: dict[str, Decimal] = defaultdict(Decimal)
     held: dict[str, Decimal] = {}
-    for asset, free_amount, locked in balance_rows:
+    for asset, free_amount, locked_amount in balance_rows:
         free[asset] += free_amount
-        held[asset] = free_amount + locked
+        held[asset] = free_amount + locked_amount
 
     for intent in await intents.unplaced(session, user_id, venue):
         price = intent.limit_price or symbols_reference.get(intent.symbol) or intent.reference_price

@@ -30,6 +30,7 @@ from services.risk_gate.outgoing import client_order_id, decision, submit_order
 from services.risk_gate.references import ReferencePrices
 from shared.db.repositories import disabled_rules, intents, kill_switches, risk_accounts, risk_limits
 from shared.db.repositories.intents import IntentRecord
+from shared.db.repositories.risk_accounts import RiskAccount
 from shared.db.repositories.risk_audit import record as audit
 from shared.db.tenancy import service_session
 from shared.domain.enums import DecisionOutcome, IntentSource, OrderSide, OrderType, TradingMode, VenueName
@@ -84,7 +85,7 @@ class Decider:
                 return self._outgoing(existing, now)
             limits = await risk_limits.load(session, proposal.user_id)
             market = self._market(proposal.symbol, limits, now)
-            status, failure = await self._judge(session, proposal, limits, market, now, account.mode)
+            status, failure = await self._judge(session, proposal, limits, market, now, account)
             expires_at = now + timedelta(seconds=limits.approval_ttl_s) if status is D.PENDING else None
             await intents.record_decision(
                 session,
@@ -121,17 +122,18 @@ class Decider:
         limits: Limits,
         market: MarketView,
         now: datetime,
-        mode: TradingMode,
+        account: RiskAccount,
     ) -> tuple[DecisionOutcome, Failure | None]:
         kill = await kill_switches.engaged_for(session, proposal.user_id)
         if kill is not None:
             return D.KILLED, Failure("kill_switch", f"kill switch engaged ({kill.scope}): {kill.reason}")
         view = await account_view(
-            session, proposal.user_id, self._venue, self._reference_prices(), limits=limits, now=now
-        )
+            session, proposal.user_id, self._venue, self._reference_prices(), limits=limits, now=now,
+            locked=account,
+        )  # fmt: skip
         failure = checks.evaluate(proposal, limits, market, view, now)
         if failure is None:
-            return (D.APPROVED if mode is TradingMode.AUTONOMOUS else D.PENDING), None
+            return (D.APPROVED if account.mode is TradingMode.AUTONOMOUS else D.PENDING), None
         await self._consequences(session, proposal, failure, view.reduce_only)
         return D.DENIED, failure
 
@@ -153,7 +155,7 @@ class Decider:
         now = self._clock()
         user_id = uuid.UUID(approval.user_id)
         async with service_session(self._sessionmaker) as session:
-            await risk_accounts.lock(session, user_id)
+            account = await risk_accounts.lock(session, user_id)
             pending = await intents.get(session, approval.intent_id, for_update=True)
             refusal = self._refusal(pending, approval, user_id, now)
             if refusal is not None:
@@ -165,7 +167,7 @@ class Decider:
             failure: Failure | None = Failure("person", approval.reason or "rejected by the trader")
             status = D.REJECTED
             if approval.approve:
-                status, failure = await self._recheck(session, pending, now)
+                status, failure = await self._recheck(session, pending, now, account)
             moved = await intents.transition(
                 session, pending.intent_id, D.PENDING, status,
                 digest=approval.digest, alive_at=now, decided_by=approval.actor,
@@ -191,7 +193,7 @@ class Decider:
         return None
 
     async def _recheck(
-        self, session: AsyncSession, pending: IntentRecord, now: datetime
+        self, session: AsyncSession, pending: IntentRecord, now: datetime, account: RiskAccount
     ) -> tuple[DecisionOutcome, Failure | None]:
         """Approval runs the order's checks again: the market and the account moved meanwhile."""
         kill = await kill_switches.engaged_for(session, pending.user_id)
@@ -201,8 +203,9 @@ class Decider:
         limits = await risk_limits.load(session, pending.user_id)
         market = self._market(proposal.symbol, limits, now)
         view = await account_view(
-            session, pending.user_id, self._venue, self._reference_prices(), limits=limits, now=now
-        )
+            session, pending.user_id, self._venue, self._reference_prices(), limits=limits, now=now,
+            locked=account,
+        )  # fmt: skip
         others = {digest: at for digest, at in view.recent_digests.items() if digest != pending.digest}
         view = replace(view, recent_digests=others)
         for check in checks.CHECKS:
