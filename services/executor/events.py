@@ -5,11 +5,16 @@ from the fill's trade id), so a republish after a crash or a redelivered command
 JetStream's de-duplication window, and consumers can de-duplicate on the id beyond it. The
 database is written first; ``published_status`` and ``fills.published`` are set after the
 stream acknowledged, so ``flush`` finds and republishes whatever a crash left behind.
+
+While NATS is down (``online`` false) nothing is attempted: each publish would wait out its
+acknowledgement timeout, and the kill switch and reconciliation must keep working meanwhile.
+The rows stay unpublished and the first sweep after NATS is back publishes them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from shared.db.models.orders import Fill, Order
 from shared.db.repositories.orders import Change, OrderRepository
@@ -78,11 +83,19 @@ def fill_event(order: Order, fill: Fill, cumulative: object) -> OrderFilled:
 class OrderEvents:
     """Publishes what a ``Change`` did, then marks it published."""
 
-    def __init__(self, publisher: JetStreamPublisher, orders: OrderRepository) -> None:
+    def __init__(
+        self,
+        publisher: JetStreamPublisher,
+        orders: OrderRepository,
+        online: Callable[[], bool] = lambda: True,
+    ) -> None:
         self._publisher = publisher
         self._orders = orders
+        self.online = online
 
     async def publish(self, change: Change) -> None:
+        if not self.online():
+            return  # left unpublished: ``flush`` sends it once NATS is back
         order = change.order
         subject = subjects.order_events(str(order.user_id))
         for status in change.reached:
@@ -108,7 +121,9 @@ class OrderEvents:
         await self._publisher.publish(subjects.order_events(command.user_id), event)
 
     async def flush(self, venue: str) -> None:
-        """Republish the events a crash between commit and publish left behind."""
+        """Republish the events a crash between commit and publish (or NATS being down) left behind."""
+        if not self.online():
+            return
         orders, fills = await self._orders.unpublished(venue)
         for order in orders:
             event = status_event(order, OrderStatus(order.status))

@@ -4,6 +4,10 @@ Two gauges are the operator's alerts: ``executor_orders_outcome_unknown`` (order
 the venue has not told us yet) and ``executor_orders_lost`` (orders the venue has failed to find
 ``lost_order_max_not_found`` times in a row). Both are recounted from the database on every
 reconciliation sweep, so they are right after a restart too.
+
+The kill switch's three: ``executor_kill_switches_engaged`` (read from PostgreSQL every check),
+``executor_kill_cancels_total`` (what passes ended, by result) and ``executor_kill_flat_seconds``
+(from engagement to no open order left, for passes that had orders to end).
 """
 
 from __future__ import annotations
@@ -68,6 +72,25 @@ class ExecutorMetrics:
         self.gate_closed = Gauge(
             "executor_rate_gate_closed_seconds",
             "Seconds until the venue's rate gate lets requests through again (0 when open)",
+            registry=registry,
+        )
+        self.kill_engaged = Gauge(
+            "executor_kill_switches_engaged",
+            "Kill switches engaged, by scope, as PostgreSQL says",
+            ["scope"],
+            registry=registry,
+        )
+        self.kill_cancels = Counter(
+            "executor_kill_cancels_total",
+            "Orders kill-switch passes ended, by result (canceled, filled meanwhile, unsent: rejected "
+            "before sending; unfinished when a pass reported), and cancel requests that failed",
+            ["result"],
+            registry=registry,
+        )
+        self.kill_flat_seconds = Histogram(
+            "executor_kill_flat_seconds",
+            "From a kill switch's engagement to no open order left at the venue",
+            buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600),
             registry=registry,
         )
 

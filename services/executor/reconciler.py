@@ -8,6 +8,9 @@ last checkpoint are stored (a fill that happened while the executor was down, or
 event was lost); (3) events a crash left unpublished are published. It runs every
 ``interval_s``, or every ``poll_interval_s`` while a user stream is stale (from the moment it
 goes stale, not from the end of the current interval).
+
+Each sweep starts with the kill switch's check (``kill``): an engagement written to PostgreSQL
+while NATS was down is acted on even if no message ever arrives, the start-up sweep included.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from services.executor.tracker import OrderTracker
@@ -43,6 +46,7 @@ class Reconciler:
         lookback: timedelta,
         lost_after: int,
         stale: Callable[[], bool] = lambda: False,
+        kill: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._tracker = tracker
         self._portfolio = portfolio
@@ -52,6 +56,7 @@ class Reconciler:
         self._lost_after = lost_after
         self._last_sweep_at = 0.0
         self._stale = stale
+        self._kill = kill
         self.sweeps = 0
         self.stopping = False
 
@@ -87,6 +92,13 @@ class Reconciler:
         metrics.lost.set(lost)
 
     async def _sweep(self) -> None:
+        if self._kill is not None:
+            try:
+                await self._kill()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the kill switch's own loop retries; reconciliation goes on
+                _log.exception("kill switch check failed")
         tracker = self._tracker
         venue_name = tracker.pool.venue
         open_orders = await tracker.orders.open_orders(venue_name, unconfirmed=True)

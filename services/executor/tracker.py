@@ -16,6 +16,10 @@ A key the venue refuses halts the user on this venue (``VenuePool.refuse``): the
 rejected with the reason, and so is every later one until the key is rotated. A key rotated
 since its client was built gets one more try, with the same client order id (a refused request
 placed nothing).
+
+An engaged kill switch (``KillGate``, read from PostgreSQL) rejects a new order before anything
+about it reaches the venue, and is asked again right before every send, the first and any
+re-send: an order stored but never sent is then rejected, an unseen one is not re-sent.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Protocol
 
 from services.executor.events import OrderEvents
 from services.executor.metrics import ExecutorMetrics
@@ -56,6 +61,12 @@ class ResendPolicy:
     lost_order_max_not_found: int
 
 
+class KillGate(Protocol):
+    """Whether a kill switch stops a user's orders; the reason to record, or None."""
+
+    async def refusal(self, user_id: uuid.UUID) -> str | None: ...
+
+
 class CommandRefused(ValueError):
     """A command no order row can be made of (its user id is no UUID); it is poison."""
 
@@ -77,11 +88,13 @@ class OrderTracker:
         events: OrderEvents,
         policy: ResendPolicy,
         metrics: ExecutorMetrics,
+        kill: KillGate,
     ) -> None:
         self.pool = pool
         self.orders = orders
         self.events = events
         self.metrics = metrics
+        self.kill = kill
         self._policy = policy
 
     # -- COMMANDS ------------------------------------------------------------------------------
@@ -96,13 +109,14 @@ class OrderTracker:
         if existing is not None:
             await self.resume(existing)
             return
-        reason: str | None = None
         request: OrderRequest | None = None
-        try:
-            venue = await self.pool.get(user_id)
-            request = prepare(command, await venue.market(command.symbol))
-        except (OrderRefused, VenueRejected, VenueFatal) as e:
-            reason = str(e)
+        reason = await self.kill.refusal(user_id)  # before the venue hears anything of it
+        if reason is None:
+            try:
+                venue = await self.pool.get(user_id)
+                request = prepare(command, await venue.market(command.symbol))
+            except (OrderRefused, VenueRejected, VenueFatal) as e:
+                reason = str(e)
         order, new = await self.orders.create(self._row(command, request, reason))
         if not new:
             await self.resume(order)
@@ -141,7 +155,7 @@ class OrderTracker:
             if str(order.user_id) == command.user_id:
                 await self.cancel(
                     CancelOrder(
-                        user_id=order.user_id,
+                        user_id=str(order.user_id),
                         venue=command.venue,
                         client_order_id=order.client_order_id,
                         symbol=order.symbol,
@@ -215,7 +229,14 @@ class OrderTracker:
             )
 
     async def _send(self, order: Order, venue: Venue, request: OrderRequest) -> None:
-        await self.events.publish(await self.orders.move(order.id, S.SUBMITTED, sent=True))
+        refusal = await self.kill.refusal(order.user_id)
+        if refusal is not None:
+            await self.withhold(order, refusal)
+            return
+        change = await self.orders.move(order.id, S.SUBMITTED, sent=True)
+        await self.events.publish(change)
+        if OrderStatus(change.order.status) != S.SUBMITTED:  # ended meanwhile (a kill switch): never sent
+            return
         sends = self.metrics.sends
         try:
             submitted = await self._submit(order, venue, request)
@@ -237,6 +258,18 @@ class OrderTracker:
         change = await self.orders.apply_report(order.id, submitted.report)
         await self.events.publish(change)
         await self.record_fills(change.order, submitted.fills)
+
+    async def withhold(self, order: Order, reason: str) -> bool:
+        """Keep an order from (re-)sending: one never sent is rejected with ``reason``; one whose
+        outcome is unknown stays as it is for reconciliation. Whether it was rejected."""
+        # Read afresh: the row may have been sent since ``order`` was loaded.
+        if (await self.orders.by_id(order.id)).status == S.INITIALIZED:
+            change = await self.orders.move(order.id, S.REJECTED, reason=reason)
+            if change.reached:
+                await self.events.publish(change)
+                return True
+        _log.warning("send withheld", extra={"client_order_id": order.client_order_id, "reason": reason})
+        return False
 
     async def _submit(self, order: Order, venue: Venue, request: OrderRequest) -> Submitted:
         started = time.perf_counter()
@@ -297,4 +330,4 @@ def _tif(value: TimeInForce | None) -> str | None:
     return value.value if value is not None else None
 
 
-__all__ = ["CommandRefused", "OrderTracker", "ResendPolicy", "user_uuid"]
+__all__ = ["CommandRefused", "KillGate", "OrderTracker", "ResendPolicy", "user_uuid"]

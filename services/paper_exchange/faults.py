@@ -1,9 +1,9 @@
 """Faults switched on and off at run time through ``/admin/faults``.
 
 Two sorts: *standing* faults are fields of ``Faults`` and stay until changed (``latency_ms``,
-``rest_status``, ``streams_down``, and for trading ``order_status``, ``after_accept_*``,
-``order_invisible_s``); *actions* happen once when posted as ``true`` (``drop_streams``,
-``drop_user_streams``, ``malformed_frames``). New faults are a field here or a
+``rest_status``, ``streams_down``, and for trading ``order_status``, ``cancel_fail_status``,
+``after_accept_*``, ``order_invisible_s``); *actions* happen once when posted as ``true``
+(``drop_streams``, ``drop_user_streams``, ``malformed_frames``). New faults are a field here or a
 ``register_action`` call; the admin route and validation need no change.
 """
 
@@ -34,6 +34,13 @@ class Faults(BaseModel):
         le=599,
         description="Refuse new orders and cancels with this HTTP status (not accepted).",
     )
+    cancel_fail_status: int | None = Field(
+        None,
+        ge=500,
+        le=599,
+        description="Refuse every other cancel request (DELETE /order and /openOrders, the first "
+        "one included) with this 5xx status, before it takes effect: a venue failing half its cancels.",
+    )
     after_accept_status: int | None = Field(
         None,
         ge=500,
@@ -60,6 +67,14 @@ class FaultRegistry:
     def __init__(self) -> None:
         self.current = Faults()
         self._actions: dict[str, Action] = {}
+        self._cancels = 0
+
+    def cancel_refusal(self) -> int | None:
+        """The status to refuse this cancel request with (``cancel_fail_status``), or None."""
+        if self.current.cancel_fail_status is None:
+            return None
+        self._cancels += 1
+        return self.current.cancel_fail_status if self._cancels % 2 == 1 else None
 
     def register_action(self, name: str, action: Action) -> None:
         if name in Faults.model_fields or name == RESET:
@@ -94,6 +109,8 @@ class FaultRegistry:
         except ValidationError as e:
             problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
             raise FaultError(problems) from None
+        if faults.cancel_fail_status != self.current.cancel_fail_status:
+            self._cancels = 0  # a fresh setting fails its first cancel
         self.current = faults
         results = {name: self._actions[name]() for name in triggered if body[name]}
         return {**self.describe(), "triggered": results}

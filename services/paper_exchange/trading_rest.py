@@ -3,7 +3,7 @@
 Every request is authenticated the Binance way (``auth.signed``); the order endpoints also pass
 through the trading faults: ``order_status`` refuses before anything happens, while the
 ``after_accept_*`` faults let the order be placed and then fail the answer, which is the case
-an executor must reconcile rather than re-send.
+an executor must reconcile rather than re-send; ``cancel_fail_status`` refuses every other cancel.
 """
 
 from __future__ import annotations
@@ -38,6 +38,13 @@ def _refuse_if_faulted(exchange: PaperExchange) -> None:
     faults = exchange.faults.current
     if faults.order_status is not None:
         raise errors.for_status(faults.order_status, faults.retry_after_s)
+
+
+def _refuse_cancel_if_faulted(exchange: PaperExchange) -> None:
+    _refuse_if_faulted(exchange)
+    status = exchange.faults.cancel_refusal()
+    if status is not None:
+        raise errors.for_status(status, exchange.faults.current.retry_after_s)
 
 
 def _symbol(exchange: PaperExchange, params: dict[str, str]) -> str:
@@ -143,7 +150,7 @@ def _canceled(order: Order, cancel_id: str, now: int) -> dict[str, Any]:
 async def cancel_order(request: Request) -> Response:
     exchange = exchange_of(request)
     account, params = await signed(request, trade=True)
-    _refuse_if_faulted(exchange)
+    _refuse_cancel_if_faulted(exchange)
     order = _find(exchange, account, params)
     if order is None:
         raise errors.BinanceError(-2011, "Unknown order sent.")
@@ -165,7 +172,7 @@ async def open_orders(request: Request) -> Response:
 async def cancel_open_orders(request: Request) -> Response:
     exchange = exchange_of(request)
     account, params = await signed(request, trade=True)
-    _refuse_if_faulted(exchange)
+    _refuse_cancel_if_faulted(exchange)
     orders = exchange.engine.open_orders(account, _symbol(exchange, params))
     if not orders:
         raise errors.BinanceError(-2011, "Unknown order sent.")

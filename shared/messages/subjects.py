@@ -17,6 +17,7 @@ subject                                    stream             publisher    consu
 ``exec.cmd.<venue>``                       TRADING            risk_gate    executor
 ``exec.evt.<user>``                        TRADING            executor     risk_gate, api_gateway
 ``sys.kill``                               SYSTEM             api_gateway  every service
+``sys.kill.report.<user>|global``          SYSTEM             executor     api_gateway, operators
 ``dlq.<service>``                          DEAD_LETTER        any          operators
 =========================================  =================  ===========  ======================
 """
@@ -161,6 +162,16 @@ def order_events(user_id: str) -> str:
 
 
 KILL_SWITCH: Final = "sys.kill"
+GLOBAL: Final = "global"
+
+
+def kill_reports(user_id: str | None) -> str:
+    """Where the executor reports a kill switch's cancels: per user, or ``global``.
+
+    A different subject from ``sys.kill`` itself (subjects match token by token), so consumers of
+    engagements never see reports.
+    """
+    return f"sys.kill.report.{user_id or GLOBAL}"
 
 
 def dead_letters(service: str) -> str:

@@ -1,19 +1,21 @@
 """The ``Venue`` protocol: what the executor needs from an exchange, in our types only.
 
-=======================  ========  ===========================================================
-method                   required  what it does
-=======================  ========  ===========================================================
-``market``               yes       the symbol's filters (tick, step, min/max, notional), exact
-``submit``               yes       place one order under our client order id; FULL response
-``cancel``               yes       cancel by client order id; the order's state afterwards
-``fetch_order``          yes       one order by client order id (``VenueOrderNotFound``)
-``fetch_open_orders``    yes       open orders of a symbol
-``fetch_fills``          yes       trades of a symbol since a time, or of one order
-``fetch_balances``       yes       free and locked per asset
-``watch_orders``         optional  the next batch of order reports from the user stream
-``watch_fills``          optional  the next batch of trades from the user stream
-``close``                yes       release connections
-=======================  ========  ===========================================================
+=========================  ========  ===============================================================
+method                     required  what it does
+=========================  ========  ===============================================================
+``market``                 yes       the symbol's filters (tick, step, min/max, notional), exact
+``submit``                 yes       place one order under our client order id; FULL response
+``cancel``                 yes       cancel by client order id; the order's state afterwards
+``fetch_order``            yes       one order by client order id (``VenueOrderNotFound``)
+``fetch_open_orders``      yes       open orders of a symbol
+``fetch_all_open_orders``  yes       open orders of every symbol, with their symbols (kill switch)
+``cancel_all``             yes       cancel every open order of a symbol at once (kill switch)
+``fetch_fills``            yes       trades of a symbol since a time, or of one order
+``fetch_balances``         yes       free and locked per asset
+``watch_orders``           optional  the next batch of order reports from the user stream
+``watch_fills``            optional  the next batch of trades from the user stream
+``close``                  yes       release connections
+=========================  ========  ===============================================================
 
 Every method raises only ``VenueError`` subclasses (``venues/errors.py``), never ccxt's.
 """
@@ -66,6 +68,10 @@ class Venue(Protocol):
     async def fetch_order(self, symbol: str, client_order_id: str) -> OrderReport: ...
 
     async def fetch_open_orders(self, symbol: str) -> list[OrderReport]: ...
+
+    async def fetch_all_open_orders(self) -> list[tuple[str, OrderReport]]: ...
+
+    async def cancel_all(self, symbol: str) -> list[OrderReport]: ...
 
     async def fetch_fills(
         self, symbol: str, *, since: datetime | None = None, venue_order_id: str | None = None

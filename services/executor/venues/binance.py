@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from services.executor.venues.base import OrderRequest, Submitted
 from services.executor.venues.binance_mapping import (
+    cancel_report,
     order_report,
     response_fills,
     trade_report,
@@ -93,6 +94,30 @@ class BinanceVenue:
             return await self._client.fetch_open_orders(symbol)
 
         return [order_report(o["info"]) for o in await self._call(fetch)]
+
+    async def fetch_all_open_orders(self) -> list[tuple[str, OrderReport]]:
+        """Open orders on every symbol, with their symbols, in one request.
+
+        Binance weighs it 80 (against 6 per symbol): cheaper than asking each listed symbol,
+        and the only way to find an order on a symbol nobody told us about.
+        """
+
+        async def fetch() -> Any:
+            return await self._client.fetch_open_orders()
+
+        return [(str(o["symbol"]), order_report(o["info"])) for o in await self._call(fetch)]
+
+    async def cancel_all(self, symbol: str) -> list[OrderReport]:
+        """Cancel every open order on ``symbol`` (``DELETE /api/v3/openOrders``, weight 1).
+
+        Answers ``VenueOrderNotFound`` when nothing is open there. Entries of order lists (OCO)
+        carry no status of their own and are skipped: their legs are listed as orders too.
+        """
+
+        async def cancel() -> Any:
+            return await self._client.cancel_all_orders(symbol)
+
+        return [cancel_report(o["info"]) for o in await self._call(cancel) if "status" in o["info"]]
 
     async def fetch_fills(
         self, symbol: str, *, since: datetime | None = None, venue_order_id: str | None = None

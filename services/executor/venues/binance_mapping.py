@@ -63,6 +63,12 @@ def order_report(info: dict[str, Any]) -> OrderReport:
     )
 
 
+def cancel_report(info: dict[str, Any]) -> OrderReport:
+    """A cancel's answer: there ``clientOrderId`` is the cancel request's id, the order's is
+    ``origClientOrderId``."""
+    return order_report({**info, "clientOrderId": info.get("origClientOrderId") or info["clientOrderId"]})
+
+
 def response_fills(info: dict[str, Any], symbol: str, side: OrderSide) -> tuple[TradeReport, ...]:
     """The ``fills`` of a FULL order response."""
     when = _time(info.get("transactTime"))
@@ -115,4 +121,4 @@ def trade_report(info: dict[str, Any]) -> TradeReport | None:
     )
 
 
-__all__ = ["BINANCE_STATUS", "order_report", "response_fills", "trade_report"]
+__all__ = ["BINANCE_STATUS", "cancel_report", "order_report", "response_fills", "trade_report"]

@@ -44,6 +44,9 @@ from shared.secrets.factory import build_cipher
 from tests.support.paper import PaperServer
 
 ROOT = Path(__file__).resolve().parents[3]
+PAPER_SYMBOLS = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "BNB/USDT", "XRP/USDT")
+"""The paper exchange's defaults and one symbol with its generic filters (the kill switch tests
+spread orders over five symbols)."""
 
 
 @dataclass
@@ -138,7 +141,9 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def executor_paper() -> Iterator[PaperServer]:
-    server = PaperServer(paper_history_candles=10, paper_orders_limit_10s=1000).start()
+    server = PaperServer(
+        paper_history_candles=10, paper_orders_limit_10s=1000, paper_symbols=PAPER_SYMBOLS
+    ).start()
     yield server
     server.stop()
 

@@ -117,7 +117,7 @@ async def test_bad_input_is_rejected_with_a_reason_and_the_consumer_keeps_going(
     bad = [
         command(stack, symbol="NOPE/USDT", limit_price=Decimal(100)),
         command(stack, quantity=Decimal("0.000001"), limit_price=await resting_price(stack)),
-        command(stack, quantity=Decimal("1e30"), limit_price=Decimal(100)),
+        command(stack, quantity=Decimal("99999999999999999999"), limit_price=Decimal(100)),  # absurd
         command(stack, order_type=OrderType.MARKET, quantity=Decimal("1"), limit_price=Decimal(1)),
     ]
     for cmd in bad:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -14,8 +15,8 @@ from pydantic import SecretStr
 from shared.config.settings import SecretsSettings
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
 from shared.db.repositories.orders import OrderRepository
-from shared.domain.enums import OrderStatus, OrderType
-from shared.messages.commands import CancelOrder
+from shared.domain.enums import OrderStatus, OrderType, VenueName
+from shared.messages.commands import CancelAllOrders, CancelOrder
 from shared.secrets.factory import build_cipher
 from tests.integration.executor.conftest import Stack
 from tests.integration.executor.support import (
@@ -85,6 +86,31 @@ async def test_cancelling_an_order_stored_but_not_yet_sent_ends_it_without_reach
     await assert_database_equals_exchange(stack, [])
 
 
+async def test_cancel_all_cancels_every_open_order_of_the_user_and_nothing_else(stack: Stack) -> None:
+    stack.start_executor()
+    await stack.wait_ready()
+    price = await resting_price(stack)
+    resting = [command(stack, limit_price=price - i) for i in range(3)]
+    for cmd in resting:
+        await stack.send(cmd)
+    await stack.wait_for(lambda: all_resolved(stack, len(resting)))
+    await stack.send(
+        CancelAllOrders(
+            user_id=str(stack.user_id),
+            venue=VenueName.PAPER,
+            reason="done for today",
+            ts_event=datetime.now(UTC),
+        )
+    )
+
+    async def all_canceled() -> bool:
+        return all(o.status == OrderStatus.CANCELED.value for o in await stack.orders())
+
+    await stack.wait_for(all_canceled)
+    assert await stack.client.fetch_open_orders(SYMBOL) == []
+    await eventually(lambda: assert_database_equals_exchange(stack, resting))
+
+
 async def test_a_refused_key_halts_the_user_until_the_key_is_rotated(stack: Stack) -> None:
     keys = keys_of(stack)
     api_key, good_secret = stack.client.apiKey, stack.client.secret
@@ -93,7 +119,9 @@ async def test_a_refused_key_halts_the_user_until_the_key_is_rotated(stack: Stac
     await stack.wait_ready()
     price = await resting_price(stack)
     refused = [command(stack, limit_price=price) for _ in range(3)]
-    for cmd in refused:
+    await stack.send(refused[0])  # alone: orders already in flight with the key are refused as well
+    await stack.wait_for(lambda: all_resolved(stack, 1))
+    for cmd in refused[1:]:
         await stack.send(cmd)
     await stack.wait_for(lambda: all_resolved(stack, len(refused)))
     rows = {o.client_order_id: o for o in await stack.orders()}
