@@ -64,7 +64,7 @@ format: install ## Format the Python code
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-bench: install ## Benchmarks: raw NATS vs the feed end to end (figures go in the README)
+bench: install ## Benchmarks: feed, order round trip, risk gate, each beside its raw baseline (into the README)
 	$(PY) -m cryptopulse.cli bench --update-readme
 
 clean: ## Remove build outputs and the embedded stack's data
