@@ -15,7 +15,6 @@ read PostgreSQL at once (``KillSwitchEnforcer.check``): the row, not the message
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Annotated, Any
 
@@ -32,6 +31,7 @@ from shared.messages import subjects
 from shared.messages.commands import CancelAllOrders, CancelOrder, OrderCommand, SubmitOrder
 from shared.messages.system import KillSwitchEngaged, KillSwitchReleased
 from shared.messaging.dead_letter import DeadLetterBox
+from shared.messaging.pull import unsubscribe
 from shared.runtime.backoff import Backoff
 
 _log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class CommandConsumer:
                     groups.setdefault(self._key(message), []).append(message)
                 await asyncio.gather(*(self._in_order(group) for group in groups.values()))
         finally:
-            await _unsubscribe(subscription)
+            await unsubscribe(subscription)
 
     def _key(self, message: Any) -> str:
         try:
@@ -186,7 +186,7 @@ class KillSwitchConsumer:
                 backoff.reset()
         finally:
             if subscription is not None:
-                await _unsubscribe(subscription)
+                await unsubscribe(subscription)
 
     async def _subscribe(self) -> Any:
         return await self._js.pull_subscribe(
@@ -220,13 +220,6 @@ class KillSwitchConsumer:
             return
         for message in valid:
             await message.ack()
-
-
-async def _unsubscribe(subscription: Any) -> None:
-    """Drop a pull subscription on the way out: a late "408" its last fetch left queued would
-    otherwise hold NATS' drain, and so the shutdown, for the whole drain timeout."""
-    with contextlib.suppress(Exception):
-        await subscription.unsubscribe()
 
 
 __all__ = ["COMMANDS", "KILLS", "CommandConsumer", "KillSwitchConsumer", "dispatch"]

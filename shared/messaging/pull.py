@@ -10,6 +10,7 @@ concurrently, so one user's slow decision does not hold up another's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -69,15 +70,18 @@ class PullConsumer:
                 ack_policy=AckPolicy.EXPLICIT, ack_wait=self._ack_wait_s, max_deliver=self._max_deliver
             ),
         )
-        while not self.stopping:
-            try:
-                messages = await subscription.fetch(self._batch, timeout=1.0)
-            except (FetchTimeoutError, TimeoutError):
-                continue
-            groups: dict[str, list[Any]] = {}
-            for message in messages:
-                groups.setdefault(self._key(message), []).append(message)
-            await asyncio.gather(*(self._in_order(group) for group in groups.values()))
+        try:
+            while not self.stopping:
+                try:
+                    messages = await subscription.fetch(self._batch, timeout=1.0)
+                except (FetchTimeoutError, TimeoutError):
+                    continue
+                groups: dict[str, list[Any]] = {}
+                for message in messages:
+                    groups.setdefault(self._key(message), []).append(message)
+                await asyncio.gather(*(self._in_order(group) for group in groups.values()))
+        finally:
+            await unsubscribe(subscription)
 
     async def _in_order(self, group: list[Any]) -> None:
         for message in group:
@@ -108,4 +112,11 @@ class PullConsumer:
         await message.term()
 
 
-__all__ = ["Handler", "Poison", "PullConsumer"]
+async def unsubscribe(subscription: Any) -> None:
+    """Drop a pull subscription on the way out: a late "408" its last fetch left queued would
+    otherwise hold NATS' drain, and so the shutdown, for the whole drain timeout."""
+    with contextlib.suppress(Exception):
+        await subscription.unsubscribe()
+
+
+__all__ = ["Handler", "Poison", "PullConsumer", "unsubscribe"]
