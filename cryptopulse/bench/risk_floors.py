@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import count as numbers
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg

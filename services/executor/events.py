@@ -4,7 +4,9 @@ An event's ``Nats-Msg-Id`` is derived from the order's venue, client order id an
 from the fill's trade id), so a republish after a crash or a redelivered command is dropped by
 JetStream's de-duplication window, and consumers can de-duplicate on the id beyond it. The
 database is written first; ``published_status`` and ``fills.published`` are set after the
-stream acknowledged, so ``flush`` finds and republishes whatever a crash left behind.
+stream acknowledged, so ``flush`` finds and republishes whatever a crash left behind. Those marks
+are written off the order's path, many in one statement by a background task: a crash before
+one is written merely republishes an event JetStream then drops as a duplicate.
 
 While NATS is down (``online`` false) nothing is attempted: each publish would wait out its
 acknowledgement timeout, and the kill switch and reconciliation must keep working meanwhile.
@@ -13,7 +15,9 @@ The rows stay unpublished and the first sweep after NATS is back publishes them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import uuid
 from collections.abc import Callable
 
 from shared.db.models.orders import Fill, Order
@@ -92,6 +96,9 @@ class OrderEvents:
         self._publisher = publisher
         self._orders = orders
         self.online = online
+        self._marks: dict[uuid.UUID, OrderStatus] = {}
+        self._fill_marks: list[uuid.UUID] = []
+        self._marking: asyncio.Task[None] | None = None
 
     async def publish(self, change: Change) -> None:
         if not self.online():
@@ -104,7 +111,7 @@ class OrderEvents:
                 await self._publisher.publish(subject, event)
         await self._publish_fills(order, change.new_fills)
         if change.reached:
-            await self._orders.mark_published(order.id, OrderStatus(order.status))
+            self._mark(order.id, OrderStatus(order.status))
 
     async def refuse(self, command: SubmitOrder, reason: str) -> None:
         """Announce the rejection of a command no order row could be made of."""
@@ -129,7 +136,7 @@ class OrderEvents:
             event = status_event(order, OrderStatus(order.status))
             if event is not None:
                 await self._publisher.publish(subjects.order_events(str(order.user_id)), event)
-            await self._orders.mark_published(order.id, OrderStatus(order.status))
+            self._mark(order.id, OrderStatus(order.status))
         by_order: dict[object, list[Fill]] = {}
         for fill in fills:
             by_order.setdefault(fill.order_id, []).append(fill)
@@ -146,7 +153,33 @@ class OrderEvents:
         cumulative = order.filled_qty
         for fill in fills:
             await self._publisher.publish(subject, fill_event(order, fill, cumulative))
-        await self._orders.mark_fills_published([f.id for f in fills])
+        self._fill_marks.extend(f.id for f in fills)
+        self._start_marking()
+
+    async def close(self) -> None:
+        """Write the marks still pending (on shutdown)."""
+        if self._marking is not None:
+            await asyncio.gather(self._marking, return_exceptions=True)
+
+    def _mark(self, order_id: uuid.UUID, status: OrderStatus) -> None:
+        self._marks[order_id] = status  # the latest wins: events go out in status order
+        self._start_marking()
+
+    def _start_marking(self) -> None:
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._write_marks(), name="order-event-marks")
+
+    async def _write_marks(self) -> None:
+        """One writer, so an older mark of an order never lands after a newer one."""
+        while self._marks or self._fill_marks:
+            marks, self._marks = self._marks, {}
+            fills, self._fill_marks = self._fill_marks, []
+            try:
+                await self._orders.mark_published(marks)
+                await self._orders.mark_fills_published(fills)
+            except Exception as e:  # left unmarked: a sweep republishes (a duplicate JetStream drops)
+                _log.warning("could not mark events published", extra={"error": str(e)})
+                return
 
 
 __all__ = ["OrderEvents", "fill_event", "status_event"]

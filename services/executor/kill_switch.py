@@ -55,7 +55,7 @@ from services.executor.tracker import OrderTracker
 from services.executor.venues.base import Venue
 from services.executor.venues.errors import VenueError, VenueFatal, VenueOrderNotFound
 from shared.db.models.orders import Order
-from shared.db.repositories.kill_switches import KillState, KillSwitchRepository
+from shared.db.repositories.kill_switches import STOPPED_BY, KillState, KillSwitchRepository
 from shared.domain.enums import KillScope, OrderStatus
 from shared.messaging.publisher import JetStreamPublisher
 from shared.runtime.backoff import Backoff
@@ -80,7 +80,7 @@ RESOLVABLE = CANCELLABLE | {S.PENDING_CANCEL}
 
 
 def kill_reason(state: KillState) -> str:
-    return f"kill switch engaged: {state.reason}"
+    return f"{STOPPED_BY}{state.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,9 +296,9 @@ class KillSwitchEnforcer:
         ledger: KillLedger,
     ) -> None:
         tracker = self._tracker
-        for order in rows:
-            if order is not None and S(order.status) in CANCELLABLE:
-                await tracker.events.publish(await tracker.orders.move(order.id, S.PENDING_CANCEL))
+        cancellable = [o.id for o in rows if o is not None and S(o.status) in CANCELLABLE]
+        for change in await tracker.orders.move_all(cancellable, S.PENDING_CANCEL):
+            await tracker.events.publish(change)
         try:
             results = await venue.cancel_all(symbol)
         except VenueOrderNotFound:

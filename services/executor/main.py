@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+import asyncpg
 from starlette.applications import Starlette
 
 from services.executor.events import OrderEvents
@@ -31,10 +32,12 @@ from shared.db.repositories.exchange_keys import ExchangeKeyRepository
 from shared.db.repositories.kill_switches import KillSwitchRepository
 from shared.db.repositories.orders import OrderRepository
 from shared.db.repositories.portfolio import PortfolioRepository
+from shared.db.service_pool import create_service_pool
 from shared.runtime.app import create_service_app
 from shared.runtime.service import ServiceRuntime
 from shared.secrets.factory import build_cipher
 
+Closer = KillSwitchEnforcer | VenuePool | UserStreams | OrderEvents
 SERVICE = "executor"
 CLOSE_TIMEOUT_S = 5.0
 _log = logging.getLogger(__name__)
@@ -44,14 +47,18 @@ def create_app(settings: ExecutorSettings | None = None) -> Starlette:
     settings = settings or ExecutorSettings()
     runtime = ServiceRuntime(SERVICE, settings)
     tasks: list[asyncio.Task[None]] = []
-    closers: list[KillSwitchEnforcer | VenuePool | UserStreams] = []
+    closers: list[Closer] = []
+    pools: list[asyncpg.Pool] = []
     loops: list[CommandConsumer | Reconciler | KillSwitchConsumer | KillSwitchEnforcer] = []
     started = asyncio.Event()
 
     async def on_start(rt: ServiceRuntime) -> None:
         assert rt.publisher is not None and rt.dead_letters is not None
         sessionmaker = rt.sessionmaker()
-        orders = OrderRepository(sessionmaker)
+        pools.append(
+            await create_service_pool(settings.database_url, max_size=settings.executor_db_pool_size)
+        )
+        orders = OrderRepository(pools[0])
         keys = ExchangeKeyRepository(sessionmaker, build_cipher(settings))
         metrics = ExecutorMetrics(rt.registry)
         gate = RateGate(weight_limit_1m=settings.executor_weight_limit_1m)
@@ -62,7 +69,7 @@ def create_app(settings: ExecutorSettings | None = None) -> Starlette:
         streams = UserStreams(tracker)
         metrics.stream_stale.set_function(lambda: float(streams.stale()))
         pool.on_open, pool.on_close = streams.watch, streams.forget
-        closers.extend([enforcer, streams, pool])  # passes end before the clients they use
+        closers.extend([enforcer, streams, pool, tracker.events])  # passes end before the clients they use
         reconciler = Reconciler(
             tracker,
             PortfolioRepository(sessionmaker),
@@ -109,14 +116,21 @@ def create_app(settings: ExecutorSettings | None = None) -> Starlette:
                 await asyncio.gather(*tasks, return_exceptions=True)
         except TimeoutError:
             _log.warning("executor tasks did not stop in time")
-        for closer in closers:
-            try:  # sockets that do not close in time must not hold the shutdown
-                async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                    await (closer.close() if isinstance(closer, VenuePool) else closer.stop())
-            except TimeoutError:
-                _log.warning("closing %s timed out", type(closer).__name__)
+        await _close(closers, pools)
 
     return create_service_app(runtime, on_start=on_start, on_stop=on_stop)
+
+
+async def _close(closers: list[Closer], pools: list[asyncpg.Pool]) -> None:
+    """Stop what the tasks used, in order; sockets that do not close in time must not hold it."""
+    for closer in closers:
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await (closer.close() if isinstance(closer, VenuePool | OrderEvents) else closer.stop())
+        except TimeoutError:
+            _log.warning("closing %s timed out", type(closer).__name__)
+    for pool in pools:
+        await pool.close()
 
 
 def _with_kill_switch(

@@ -1,11 +1,15 @@
 """Track before you send (STYLE G7): every order is stored, then sent, then resolved, exactly once.
 
 1. Check and quantise the command against the market's filters (``quantize.prepare``).
-2. Store the order ``INITIALIZED`` under ``(venue, client_order_id)``; a redelivered command
-   finds its row and resumes instead of placing a second order.
-3. Mark it ``SUBMITTED`` (committed) and only then send it. A crash after this point leaves a
-   ``SUBMITTED`` row, which means "outcome unknown" to reconciliation, never "not sent".
-4. Apply the venue's answer and publish the events.
+2. Store the order under ``(venue, client_order_id)`` as ``SUBMITTED``, committed, in the one
+   statement that also asks the kill switch (``REJECTED`` with its reason if engaged); a
+   redelivered command finds its row and resumes instead of placing a second order. Only then is
+   it sent: a crash after the commit leaves a ``SUBMITTED`` row, which means "outcome unknown" to
+   reconciliation, never "not sent".
+3. Apply the venue's answer and publish the events (``order.submitted`` while the venue answers).
+
+Rows stored ``INITIALIZED`` (stored, known unsent: by earlier versions, or when a re-send is due)
+are moved to ``SUBMITTED`` by ``_send`` before they go out, after the same kill-switch question.
 
 An unknown outcome is never re-sent blindly: ``resolve`` asks the venue by client order id, and
 re-sends only with the *same* id after the order has stayed unseen for a while (``Duplicate order
@@ -17,13 +21,14 @@ rejected with the reason, and so is every later one until the key is rotated. A 
 since its client was built gets one more try, with the same client order id (a refused request
 placed nothing).
 
-An engaged kill switch (``KillGate``, read from PostgreSQL) rejects a new order before anything
-about it reaches the venue, and is asked again right before every send, the first and any
-re-send: an order stored but never sent is then rejected, an unseen one is not re-sent.
+An engaged kill switch, read from PostgreSQL, rejects a new order in the statement that stores
+it, before anything of it reaches the venue; ``KillGate`` asks again before every re-send: an
+order stored but never sent is then rejected, an unseen one is not re-sent.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -45,7 +50,7 @@ from services.executor.venues.errors import (
 )
 from services.executor.venues.pool import VenuePool
 from shared.db.models.orders import Order
-from shared.db.repositories.orders import OrderRepository
+from shared.db.repositories.orders import Change, OrderRepository
 from shared.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from shared.domain.order_fsm import OPEN
 from shared.domain.order_reports import OrderReport, TradeReport
@@ -105,26 +110,26 @@ class OrderTracker:
         except CommandRefused as e:
             await self.events.refuse(command, str(e))
             raise
-        existing = await self.orders.get(self.pool.venue, command.client_order_id)
-        if existing is not None:
-            await self.resume(existing)
-            return
         request: OrderRequest | None = None
-        reason = await self.kill.refusal(user_id)  # before the venue hears anything of it
-        if reason is None:
-            try:
-                venue = await self.pool.get(user_id)
-                request = prepare(command, await venue.market(command.symbol))
-            except (OrderRefused, VenueRejected, VenueFatal) as e:
-                reason = str(e)
-        order, new = await self.orders.create(self._row(command, request, reason))
-        if not new:
+        reason: str | None = None
+        try:
+            venue = await self.pool.get(user_id)
+            request = prepare(command, await venue.market(command.symbol))
+        except (OrderRefused, VenueRejected, VenueFatal) as e:
+            reason = str(e)
+        row = self._row(command, request, reason)
+        if request is None:
+            order, new = await self.orders.create({**row, "status": S.REJECTED.value})
+        else:  # stored as sent in the statement that asks the kill switch, then sent
+            order, new = await self.orders.create_submitted(row)
+        if not new:  # a redelivered command: finish what its first delivery started
             await self.resume(order)
-        elif reason is not None:
-            await self.events.publish(await self.orders.move(order.id, S.REJECTED, reason=reason))
-        else:
-            assert request is not None
-            await self._send(order, venue, request)
+            return
+        stored = Change(order, (OrderStatus(order.status),))
+        if request is None or stored.reached != (S.SUBMITTED,):
+            await self.events.publish(stored)  # rejected: by a filter or a kill switch
+            return
+        await self._transmit(order, venue, request, stored)
 
     async def cancel(self, command: CancelOrder) -> None:
         order = await self.orders.get(self.pool.venue, command.client_order_id)
@@ -229,31 +234,48 @@ class OrderTracker:
             )
 
     async def _send(self, order: Order, venue: Venue, request: OrderRequest) -> None:
+        """(Re-)send a stored order: asks the kill switch, marks it ``SUBMITTED``, sends it."""
         refusal = await self.kill.refusal(order.user_id)
         if refusal is not None:
             await self.withhold(order, refusal)
             return
         change = await self.orders.move(order.id, S.SUBMITTED, sent=True)
-        await self.events.publish(change)
         if OrderStatus(change.order.status) != S.SUBMITTED:  # ended meanwhile (a kill switch): never sent
+            await self.events.publish(change)
             return
+        await self._transmit(change.order, venue, request, change)
+
+    async def _transmit(self, order: Order, venue: Venue, request: OrderRequest, stored: Change) -> None:
+        """Send an order already committed as ``SUBMITTED`` and apply the answer.
+
+        Its ``order.submitted`` event is published while the venue answers, and awaited before
+        anything the answer causes is published, so events still go out in lifecycle order.
+        """
+        announcing = asyncio.create_task(self.events.publish(stored))
         sends = self.metrics.sends
         try:
             submitted = await self._submit(order, venue, request)
         except VenueAlreadySubmitted:
+            await announcing
             sends.labels("duplicate").inc()
             await self.resolve(order)  # it exists: adopt its state
             return
         except (VenueRejected, VenueFatal) as e:
+            await announcing
             sends.labels("rejected" if isinstance(e, VenueRejected) else "key_refused").inc()
             await self.events.publish(await self.orders.move(order.id, S.REJECTED, reason=str(e)))
             return
         except VenueError as e:  # outcome unknown or refused for now: reconciliation resolves it
+            await announcing
             sends.labels("unknown").inc()
             _log.warning(
                 "order outcome unknown", extra={"client_order_id": order.client_order_id, "error": str(e)}
             )
             return
+        except BaseException:
+            await asyncio.gather(announcing, return_exceptions=True)
+            raise
+        await announcing
         sends.labels("accepted").inc()
         change = await self.orders.apply_report(order.id, submitted.report)
         await self.events.publish(change)

@@ -282,6 +282,9 @@ class ExecutorSettings(SecretsSettings):
     executor_ack_wait_s: float = Field(
         30.0, gt=0, description="Seconds JetStream waits for a command's ack before redelivering it."
     )
+    executor_db_pool_size: int = Field(
+        10, ge=1, le=100, description="PostgreSQL connections of the executor's order store."
+    )
     executor_fetch_batch: int = Field(
         100, ge=1, le=1000, description="Commands fetched per pull; different orders run concurrently."
     )

@@ -77,18 +77,21 @@ def create_binance(
     secret: str | None = None,
     pro: bool = True,
     options: dict[str, Any] | None = None,
+    throttle: bool = True,
 ) -> Any:
     """Return an unconnected ccxt.pro (``pro=True``) or async ccxt ``binance`` for ``venue``.
 
     The caller owns it and must ``await client.close()``. ``options`` are merged over the
-    spot-only defaults (for example ``{"watchOrderBookRate": "1000"}``).
+    spot-only defaults (for example ``{"watchOrderBookRate": "1000"}``). ``throttle`` keeps
+    ccxt's own request spacing (``enableRateLimit``); a caller with its own gate on the venue's
+    weight headers and Retry-After turns it off, since ccxt delays every request up to 50 ms.
     """
     if pro:
         import ccxt.pro as ccxt_module
     else:
         import ccxt.async_support as ccxt_module
     config: dict[str, Any] = {
-        "enableRateLimit": True,
+        "enableRateLimit": throttle,
         "options": {**SPOT_ONLY_OPTIONS, **(options or {})},
     }
     if api_key is not None:

@@ -81,6 +81,7 @@ class VenuePool:
                 secret=credentials.api_secret.get_secret_value(),
                 pro=True,
                 options={"fetchOpenOrders": {"warnWithoutSymbol": False}},
+                throttle=False,  # the RateGate paces by the venue's own weight headers and 429/418
             )
             client = BinanceVenue(self.venue, ccxt_client, self.gate)
             self._clients[user_id] = client

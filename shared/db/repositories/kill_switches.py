@@ -19,6 +19,9 @@ from shared.db.repositories.risk_audit import record
 from shared.db.tenancy import service_session
 from shared.domain.enums import KillScope
 
+STOPPED_BY = "kill switch engaged: "
+"""How an order a switch stopped is explained: this, then the switch's reason."""
+
 
 @dataclass(frozen=True, slots=True)
 class KillState:
@@ -135,4 +138,4 @@ class KillSwitchRepository:
             return [KillState.of(row) for row in rows]
 
 
-__all__ = ["KillState", "KillSwitchRepository", "engaged_for"]
+__all__ = ["STOPPED_BY", "KillState", "KillSwitchRepository", "engaged_for"]

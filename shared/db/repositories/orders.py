@@ -1,29 +1,31 @@
-"""Orders, fills, positions, balances and checkpoints: the executor's writes, one transaction each.
+"""Orders, fills and positions: the executor's writes, one transaction each, on the order hot path.
 
-Everything runs as ``service_role`` (users only read these tables). Each change of an order
-locks its row (``FOR UPDATE``), so the submit path, the user stream and reconciliation can report
-the same order concurrently and still apply each report once, in some order: a report that the
-lifecycle cannot take any more (a stale "open" after "filled") is skipped, never stored.
+Everything runs as ``service_role`` (users only read these tables) on a plain asyncpg pool
+(``shared.db.service_pool``): an order is written two to four times between its command and its
+``order.accepted`` event, and the ORM's per-statement cost was most of the executor's CPU. Rows
+come back as detached ``Order``/``Fill`` instances, the same types the rest of the code reads.
+
+Each change of an order locks its row (``FOR UPDATE``), so the submit path, the user stream and
+reconciliation can report the same order concurrently and still apply each report once, in some
+order: a report that the lifecycle cannot take any more (a stale "open" after "filled") is
+skipped, never stored. Only the columns a change touched are written.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+import asyncpg
 
 from shared.db.models.orders import Fill, Order
-from shared.db.models.portfolio import Position
-from shared.db.tenancy import service_session
-from shared.domain.enums import OrderSide, OrderStatus
+from shared.db.repositories.kill_switches import STOPPED_BY
+from shared.domain.enums import KillScope, OrderSide, OrderStatus
 from shared.domain.order_fsm import OPEN, can_move
 from shared.domain.order_reports import OrderReport, TradeReport
 from shared.domain.symbols import split_symbol
@@ -66,54 +68,166 @@ def _move(order: Order, target: OrderStatus, pending: _Pending) -> None:
     pending.reached.append(target)
 
 
+ORDER_COLUMNS: tuple[str, ...] = tuple(c.name for c in Order.__table__.columns)
+FILL_COLUMNS: tuple[str, ...] = tuple(c.name for c in Fill.__table__.columns)
+_UUIDS = ("id", "user_id", "order_id")
+_OPEN = [s.value for s in OPEN]
+_FINISHED = [S.FILLED.value, S.CANCELED.value, S.EXPIRED.value]
+
+_SUBMIT_UNLESS_STOPPED = """
+WITH stop AS (
+    SELECT $16 || coalesce(reason, '') AS reason FROM kill_switches
+    WHERE engaged AND (scope = $17 OR user_id = $1)
+    ORDER BY scope = $17 DESC
+    LIMIT 1
+)
+INSERT INTO orders (
+    user_id, venue, symbol, side, order_type, time_in_force, intent_id, client_order_id,
+    correlation_id, requested_qty, requested_quote_qty, limit_price, status, reject_reason, submitted_at
+)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+       CASE WHEN stop.reason IS NULL THEN $13 ELSE $14 END,
+       coalesce(stop.reason, $15),
+       CASE WHEN stop.reason IS NULL THEN now() END
+FROM (VALUES (1)) AS one LEFT JOIN stop ON true
+ON CONFLICT DO NOTHING
+RETURNING *"""
+_FIELDS = (
+    "user_id", "venue", "symbol", "side", "order_type", "time_in_force", "intent_id", "client_order_id",
+    "correlation_id", "requested_qty", "requested_quote_qty", "limit_price",
+)  # fmt: skip
+_NEW_ONLY = "ON CONFLICT DO NOTHING RETURNING *"
+_BY_CLIENT_ID = "SELECT * FROM orders WHERE venue = $1 AND client_order_id = $2"
+_LOCK = "SELECT * FROM orders WHERE id = $1 FOR UPDATE"
+_INSERT_FILL = """
+INSERT INTO fills (user_id, order_id, venue, symbol, trade_id, side, quantity, price, commission,
+                   commission_asset, traded_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT DO NOTHING
+RETURNING *"""
+_MOVE_POSITION = """
+INSERT INTO positions AS p (user_id, venue, symbol, quantity, quote_spent)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (user_id, venue, symbol) DO UPDATE
+SET quantity = p.quantity + excluded.quantity, quote_spent = p.quote_spent + excluded.quote_spent,
+    updated_at = now()"""
+_FILLED = (
+    "SELECT coalesce(sum(quantity), 0), coalesce(sum(quantity * price), 0) FROM fills WHERE order_id = $1"
+)
+
+
+def _uuid(value: object) -> uuid.UUID:
+    # asyncpg's own UUID type compares equal to uuid.UUID but is not one; callers get the real type.
+    return value if type(value) is uuid.UUID else uuid.UUID(str(value))
+
+
+def _order(record: asyncpg.Record) -> Order:
+    values = dict(record)
+    for name in ("id", "user_id"):
+        values[name] = _uuid(values[name])
+    return Order(**values)
+
+
+def _fill(record: asyncpg.Record) -> Fill:
+    values = dict(record)
+    for name in _UUIDS:
+        values[name] = _uuid(values[name])
+    return Fill(**values)
+
+
+def _snapshot(order: Order) -> dict[str, Any]:
+    return {name: getattr(order, name) for name in ORDER_COLUMNS}
+
+
+async def _write(connection: asyncpg.Connection, order: Order, before: dict[str, Any]) -> None:
+    """Write the columns of ``order`` that differ from ``before``; nothing when none does."""
+    changed = [name for name in ORDER_COLUMNS if getattr(order, name) != before[name]]
+    if not changed:
+        return
+    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(changed, start=2))
+    values = [getattr(order, name) for name in changed]
+    await connection.execute(f"UPDATE orders SET {assignments} WHERE id = $1", order.id, *values)
+
+
+async def _lock(connection: asyncpg.Connection, order_id: uuid.UUID) -> Order:
+    record = await connection.fetchrow(_LOCK, order_id)
+    if record is None:
+        raise LookupError(f"no order {order_id}")
+    return _order(record)
+
+
 class OrderRepository:
     """The executor's persistence; every method is one committed transaction."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        self._sessionmaker = sessionmaker
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
 
     async def create(self, values: dict[str, Any]) -> tuple[Order, bool]:
         """Insert an order unless its ``(venue, client_order_id)`` exists; return it and whether it is new."""
-        async with service_session(self._sessionmaker) as session:
-            inserted = await session.scalar(
-                insert(Order).values(**values).on_conflict_do_nothing().returning(Order.id)
+        names = list(values)
+        placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+        statement = f"INSERT INTO orders ({', '.join(names)}) VALUES ({placeholders}) {_NEW_ONLY}"
+        async with self._pool.acquire() as connection:
+            record = await connection.fetchrow(statement, *values.values())
+            if record is not None:
+                return _order(record), True
+        return await self._existing(values), False
+
+    async def create_submitted(self, values: dict[str, Any]) -> tuple[Order, bool]:
+        """Insert an order as ``SUBMITTED`` (about to be sent) in one statement, unless a kill
+        switch stops its user: then as ``REJECTED`` with the switch's reason. Checking the flag in
+        the insert itself leaves no moment between the check and the row; return the row and
+        whether it is new (an existing row is returned untouched)."""
+        arguments = [values.get(name) for name in _FIELDS]
+        async with self._pool.acquire() as connection:
+            record = await connection.fetchrow(
+                _SUBMIT_UNLESS_STOPPED,
+                *arguments,
+                S.SUBMITTED.value,
+                S.REJECTED.value,
+                values.get("reject_reason"),
+                STOPPED_BY,
+                KillScope.GLOBAL.value,
             )
-            order = await session.scalar(
-                select(Order).where(
-                    Order.venue == values["venue"], Order.client_order_id == values["client_order_id"]
-                )
-            )
+        if record is not None:
+            return _order(record), True
+        return await self._existing(values), False
+
+    async def _existing(self, values: dict[str, Any]) -> Order:
+        order = await self.get(values["venue"], values["client_order_id"])
         if order is None:  # the conflict was on the intent, under another client order id
             raise LookupError(f"intent {values['intent_id']} already has an order on {values['venue']}")
-        return order, inserted is not None
-
-    async def get(self, venue: str, client_order_id: str) -> Order | None:
-        async with service_session(self._sessionmaker) as session:
-            return await session.scalar(
-                select(Order).where(Order.venue == venue, Order.client_order_id == client_order_id)
-            )
-
-    async def by_id(self, order_id: uuid.UUID) -> Order:
-        async with service_session(self._sessionmaker) as session:
-            order = await session.get(Order, order_id)
-        if order is None:
-            raise LookupError(f"no order {order_id}")
         return order
 
+    async def get(self, venue: str, client_order_id: str) -> Order | None:
+        async with self._pool.acquire() as connection:
+            record = await connection.fetchrow(_BY_CLIENT_ID, venue, client_order_id)
+        return None if record is None else _order(record)
+
+    async def by_id(self, order_id: uuid.UUID) -> Order:
+        async with self._pool.acquire() as connection:
+            record = await connection.fetchrow("SELECT * FROM orders WHERE id = $1", order_id)
+        if record is None:
+            raise LookupError(f"no order {order_id}")
+        return _order(record)
+
     async def by_venue_order_id(self, user_id: uuid.UUID, venue: str, venue_order_id: str) -> Order | None:
-        async with service_session(self._sessionmaker) as session:
-            return await session.scalar(
-                select(Order).where(
-                    Order.user_id == user_id, Order.venue == venue, Order.venue_order_id == venue_order_id
-                )
+        async with self._pool.acquire() as connection:
+            record = await connection.fetchrow(
+                "SELECT * FROM orders WHERE user_id = $1 AND venue = $2 AND venue_order_id = $3",
+                user_id,
+                venue,
+                venue_order_id,
             )
+        return None if record is None else _order(record)
 
     async def move(
         self, order_id: uuid.UUID, target: OrderStatus, *, reason: str | None = None, sent: bool = False
     ) -> Change:
         """Move an order to ``target`` if the lifecycle allows; ``sent`` stamps ``submitted_at``."""
-        async with service_session(self._sessionmaker) as session:
-            order = await self._lock(session, order_id)
+        async with self._pool.acquire() as connection, connection.transaction():
+            order = await _lock(connection, order_id)
+            before = _snapshot(order)
             pending = _Pending()
             _move(order, target, pending)
             if reason is not None and pending.reached:
@@ -121,12 +235,28 @@ class OrderRepository:
             if sent:
                 order.submitted_at = datetime.now(UTC)
                 order.not_found_count = 0
+            await _write(connection, order, before)
         return Change(order, tuple(pending.reached), stale=pending.stale)
+
+    async def move_all(self, order_ids: Sequence[uuid.UUID], target: OrderStatus) -> list[Change]:
+        """Move every order the lifecycle lets reach ``target`` in one statement (a kill switch
+        marks hundreds ``PENDING_CANCEL`` at once); the others are left as they are."""
+        sources = [status.value for status in OrderStatus if can_move(status, target)]
+        async with self._pool.acquire() as connection:
+            records = await connection.fetch(
+                """UPDATE orders SET status = $2, updated_at = now()
+                   WHERE id = ANY($1) AND status = ANY($3) RETURNING *""",
+                list(order_ids),
+                target.value,
+                sources,
+            )
+        return [Change(_order(record), (target,)) for record in records]
 
     async def apply_report(self, order_id: uuid.UUID, report: OrderReport) -> Change:
         """Apply the venue's view of an order; cumulative quantities never go down."""
-        async with service_session(self._sessionmaker) as session:
-            order = await self._lock(session, order_id)
+        async with self._pool.acquire() as connection, connection.transaction():
+            order = await _lock(connection, order_id)
+            before = _snapshot(order)
             pending = _Pending()
             order.venue_order_id = report.venue_order_id or order.venue_order_id
             order.not_found_count = 0
@@ -147,46 +277,38 @@ class OrderRepository:
             if target == S.ACCEPTED and OrderStatus(order.status) == S.INITIALIZED:
                 _move(order, S.SUBMITTED, pending)
             _move(order, target, pending)
+            await _write(connection, order, before)
         return Change(order, tuple(pending.reached), stale=pending.stale)
 
     async def record_fills(self, order_id: uuid.UUID, trades: Sequence[TradeReport]) -> Change:
         """Store each trade once (unique trade id), move the position and the order's filled quantity."""
-        async with service_session(self._sessionmaker) as session:
-            order = await self._lock(session, order_id)
+        async with self._pool.acquire() as connection, connection.transaction():
+            order = await _lock(connection, order_id)
+            before = _snapshot(order)
             pending = _Pending()
             stored: list[Fill] = []
             for trade in trades:
-                fill = await session.scalar(
-                    insert(Fill)
-                    .values(
-                        user_id=order.user_id,
-                        order_id=order.id,
-                        venue=order.venue,
-                        symbol=order.symbol,
-                        trade_id=trade.trade_id,
-                        side=trade.side.value,
-                        quantity=trade.quantity,
-                        price=trade.price,
-                        commission=trade.commission,
-                        commission_asset=trade.commission_asset,
-                        traded_at=trade.traded_at,
-                    )
-                    .on_conflict_do_nothing()
-                    .returning(Fill)
+                record = await connection.fetchrow(
+                    _INSERT_FILL,
+                    order.user_id,
+                    order.id,
+                    order.venue,
+                    order.symbol,
+                    trade.trade_id,
+                    trade.side.value,
+                    trade.quantity,
+                    trade.price,
+                    trade.commission,
+                    trade.commission_asset,
+                    trade.traded_at,
                 )
-                if fill is not None:
-                    stored.append(fill)
-                    await self._move_position(session, order, trade)
+                if record is not None:
+                    stored.append(_fill(record))
+                    await _move_position(connection, order, trade)
             if stored and order.venue_order_id is None:
                 order.venue_order_id = trades[0].venue_order_id  # the stream's trade beat the answer
             if stored:
-                filled, quote = (
-                    await session.execute(
-                        select(func.sum(Fill.quantity), func.sum(Fill.quantity * Fill.price)).where(
-                            Fill.order_id == order.id
-                        )
-                    )
-                ).one()
+                filled, quote = await connection.fetchrow(_FILLED, order.id)
                 if filled > order.filled_qty:
                     order.filled_qty, order.filled_quote_qty = filled, quote
                     order.avg_price = quote / filled
@@ -197,119 +319,104 @@ class OrderRepository:
                     _move(order, S.FILLED, pending)
                 elif OrderStatus(order.status) in (S.SUBMITTED, S.ACCEPTED, S.PENDING_CANCEL):
                     _move(order, S.PARTIALLY_FILLED, pending)
+            await _write(connection, order, before)
         return Change(order, tuple(pending.reached), tuple(stored), stale=pending.stale)
 
     async def count_not_found(self, order_id: uuid.UUID) -> int:
-        async with service_session(self._sessionmaker) as session:
-            count = await session.scalar(
-                update(Order)
-                .where(Order.id == order_id)
-                .values(not_found_count=Order.not_found_count + 1)
-                .returning(Order.not_found_count)
+        async with self._pool.acquire() as connection:
+            count = await connection.fetchval(
+                "UPDATE orders SET not_found_count = not_found_count + 1 "
+                "WHERE id = $1 RETURNING not_found_count",
+                order_id,
             )
         return int(count or 0)
 
     async def open_orders(self, venue: str, *, unconfirmed: bool = False) -> list[Order]:
         """Orders the venue may still change, oldest first; with ``unconfirmed``, also the ones
         our fills completed before the venue's own report said so (``venue_status`` unset)."""
-        condition: ColumnElement[bool] = Order.status.in_([s.value for s in OPEN])
+        condition = "status = ANY($2)"
         if unconfirmed:
-            finished = [S.FILLED.value, S.CANCELED.value, S.EXPIRED.value]
-            unsettled = Order.venue_status.is_(None) | Order.venue_status.in_(UNSETTLED_VENUE_STATUSES)
-            condition = condition | (Order.status.in_(finished) & unsettled)
-        async with service_session(self._sessionmaker) as session:
-            rows = await session.scalars(
-                select(Order).where(Order.venue == venue, condition).order_by(Order.created_at)
+            condition += " OR (status = ANY($3) AND (venue_status IS NULL OR venue_status = ANY($4)))"
+        arguments: list[object] = [venue, _OPEN]
+        if unconfirmed:
+            arguments += [_FINISHED, list(UNSETTLED_VENUE_STATUSES)]
+        async with self._pool.acquire() as connection:
+            records = await connection.fetch(
+                f"SELECT * FROM orders WHERE venue = $1 AND ({condition}) ORDER BY created_at", *arguments
             )
-            return list(rows)
+        return [_order(record) for record in records]
 
     async def unresolved_counts(self, venue: str, lost_after: int) -> tuple[int, int]:
         """(orders sent with no answer yet, other open orders the venue missed ``lost_after`` times)."""
-        open_statuses = [s.value for s in OPEN]
-        async with service_session(self._sessionmaker) as session:
-            row = (
-                await session.execute(
-                    select(
-                        func.count().filter(Order.status == S.SUBMITTED.value),
-                        func.count().filter(
-                            Order.status != S.SUBMITTED.value, Order.not_found_count >= lost_after
-                        ),
-                    ).where(Order.venue == venue, Order.status.in_(open_statuses))
-                )
-            ).one()
+        async with self._pool.acquire() as connection:
+            row = await connection.fetchrow(
+                """SELECT count(*) FILTER (WHERE status = $3),
+                          count(*) FILTER (WHERE status <> $3 AND not_found_count >= $4)
+                   FROM orders WHERE venue = $1 AND status = ANY($2)""",
+                venue,
+                _OPEN,
+                S.SUBMITTED.value,
+                lost_after,
+            )
         return int(row[0]), int(row[1])
 
     async def recent_markets(self, venue: str, since: datetime) -> list[tuple[uuid.UUID, str]]:
         """(user, symbol) pairs with orders created since ``since``: where fills may still arrive."""
-        async with service_session(self._sessionmaker) as session:
-            rows = await session.execute(
-                select(Order.user_id, Order.symbol)
-                .where(Order.venue == venue, Order.created_at >= since, Order.venue_order_id.is_not(None))
-                .distinct()
+        async with self._pool.acquire() as connection:
+            records = await connection.fetch(
+                """SELECT DISTINCT user_id, symbol FROM orders
+                   WHERE venue = $1 AND created_at >= $2 AND venue_order_id IS NOT NULL""",
+                venue,
+                since,
             )
-            return [(row.user_id, row.symbol) for row in rows]
+        return [(_uuid(record["user_id"]), record["symbol"]) for record in records]
 
     async def unpublished(self, venue: str) -> tuple[list[Order], list[Fill]]:
         """Orders whose last status event and fills whose event have not reached JetStream."""
-        async with service_session(self._sessionmaker) as session:
-            orders = await session.scalars(
-                select(Order).where(
-                    Order.venue == venue, Order.published_status.is_distinct_from(Order.status)
-                )
+        async with self._pool.acquire() as connection:
+            orders = await connection.fetch(
+                "SELECT * FROM orders WHERE venue = $1 AND published_status IS DISTINCT FROM status", venue
             )
-            fills = await session.scalars(
-                select(Fill).where(Fill.venue == venue, Fill.published.is_(False)).order_by(Fill.traded_at)
+            fills = await connection.fetch(
+                "SELECT * FROM fills WHERE venue = $1 AND NOT published ORDER BY traded_at", venue
             )
-            return list(orders), list(fills)
+        return [_order(r) for r in orders], [_fill(r) for r in fills]
 
-    async def mark_published(self, order_id: uuid.UUID, status: OrderStatus) -> None:
-        async with service_session(self._sessionmaker) as session:
-            await session.execute(
-                update(Order).where(Order.id == order_id).values(published_status=status.value)
+    async def mark_published(self, marks: Mapping[uuid.UUID, OrderStatus]) -> None:
+        """Record, in one statement, the last status of each order whose event JetStream acknowledged."""
+        if not marks:
+            return
+        async with self._pool.acquire() as connection:
+            await connection.execute(
+                """UPDATE orders AS o SET published_status = m.status
+                   FROM unnest($1::uuid[], $2::text[]) AS m(id, status) WHERE o.id = m.id""",
+                list(marks),
+                [status.value for status in marks.values()],
             )
 
     async def mark_fills_published(self, fill_ids: Sequence[uuid.UUID]) -> None:
         if fill_ids:
-            async with service_session(self._sessionmaker) as session:
-                await session.execute(update(Fill).where(Fill.id.in_(fill_ids)).values(published=True))
+            async with self._pool.acquire() as connection:
+                await connection.execute(
+                    "UPDATE fills SET published = true WHERE id = ANY($1)", list(fill_ids)
+                )
 
     async def fills_of(self, order_id: uuid.UUID) -> list[Fill]:
-        async with service_session(self._sessionmaker) as session:
-            return list(await session.scalars(select(Fill).where(Fill.order_id == order_id)))
+        async with self._pool.acquire() as connection:
+            records = await connection.fetch("SELECT * FROM fills WHERE order_id = $1", order_id)
+        return [_fill(record) for record in records]
 
-    @staticmethod
-    async def _lock(session: AsyncSession, order_id: uuid.UUID) -> Order:
-        order = await session.scalar(select(Order).where(Order.id == order_id).with_for_update())
-        if order is None:
-            raise LookupError(f"no order {order_id}")
-        return order
 
-    @staticmethod
-    async def _move_position(session: AsyncSession, order: Order, trade: TradeReport) -> None:
-        base, quote = split_symbol(order.symbol)
-        sign = Decimal(1) if trade.side == OrderSide.BUY else Decimal(-1)
-        quantity = sign * trade.quantity
-        spent = sign * trade.quantity * trade.price
-        if trade.commission_asset == base:
-            quantity -= trade.commission
-        elif trade.commission_asset == quote:
-            spent += trade.commission
-        statement = insert(Position).values(
-            user_id=order.user_id,
-            venue=order.venue,
-            symbol=order.symbol,
-            quantity=quantity,
-            quote_spent=spent,
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=["user_id", "venue", "symbol"],
-            set_={
-                "quantity": Position.quantity + statement.excluded.quantity,
-                "quote_spent": Position.quote_spent + statement.excluded.quote_spent,
-                "updated_at": func.now(),
-            },
-        )
-        await session.execute(statement)
+async def _move_position(connection: asyncpg.Connection, order: Order, trade: TradeReport) -> None:
+    base, quote = split_symbol(order.symbol)
+    sign = Decimal(1) if trade.side == OrderSide.BUY else Decimal(-1)
+    quantity = sign * trade.quantity
+    spent = sign * trade.quantity * trade.price
+    if trade.commission_asset == base:
+        quantity -= trade.commission
+    elif trade.commission_asset == quote:
+        spent += trade.commission
+    await connection.execute(_MOVE_POSITION, order.user_id, order.venue, order.symbol, quantity, spent)
 
 
 __all__ = ["Change", "OrderRepository"]

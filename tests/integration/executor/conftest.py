@@ -34,7 +34,9 @@ from shared.db.engine import create_engine, create_sessionmaker
 from shared.db.migrate import upgrade_async
 from shared.db.models.orders import Fill, Order
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
+from shared.db.repositories.orders import OrderRepository
 from shared.db.repositories.users import UserRepository
+from shared.db.service_pool import create_service_pool
 from shared.exchange.binance import create_binance
 from shared.messages import subjects
 from shared.messages.base import Message
@@ -64,6 +66,14 @@ class Stack:
     client: Any
     env_overrides: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+
+    async def store(self, values: dict[str, Any]) -> None:
+        """Write an order row as the executor would have (a crash left it behind)."""
+        pool = await create_service_pool(self.db_url, max_size=1)
+        try:
+            await OrderRepository(pool).create(values)
+        finally:
+            await pool.close()
 
     def start_executor(self, **env: str) -> None:
         port = free_port()

@@ -16,7 +16,6 @@ import pytest
 
 from cryptopulse.servers.nats import NatsServer
 from shared.db.repositories.kill_switches import KillSwitchRepository
-from shared.db.repositories.orders import OrderRepository
 from shared.domain.enums import KillScope, OrderStatus
 from shared.messages import subjects
 from shared.messages.commands import SubmitOrder
@@ -242,7 +241,7 @@ async def test_a_global_kill_switch_ends_the_orders_of_every_account_and_sends_n
     symbols = ("BTC/USDT", "SOL/USDT", "XRP/USDT")
     sent = {t.user_id: await place(stack, t, 2, symbols) for t in (first, second)}
     stored = first.limit("BNB/USDT", await first.resting_price("BNB/USDT"))
-    await OrderRepository(stack.sessionmaker).create(initialized_row(first, stored))  # as if a crash
+    await stack.store(initialized_row(first, stored))  # as if a crash
 
     await engage(stack, None, "market halt")
     await flat(stack, first, second, within_s=20)

@@ -14,7 +14,6 @@ from pydantic import SecretStr
 
 from shared.config.settings import SecretsSettings
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
-from shared.db.repositories.orders import OrderRepository
 from shared.domain.enums import OrderStatus, OrderType, VenueName
 from shared.messages.commands import CancelAllOrders, CancelOrder
 from shared.secrets.factory import build_cipher
@@ -66,7 +65,7 @@ async def test_cancelling_an_order_stored_but_not_yet_sent_ends_it_without_reach
         "limit_price": submit.limit_price,
         "status": OrderStatus.INITIALIZED.value,
     }
-    await OrderRepository(stack.sessionmaker).create(tracker_row)
+    await stack.store(tracker_row)
     await stack.send(
         CancelOrder(
             user_id=submit.user_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from uuid import uuid4
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from cryptopulse.servers.postgres import PostgresServer
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.db.migrate import upgrade_async
+from shared.db.service_pool import create_service_pool
 
 CreateDatabase = Callable[[], Awaitable[str]]
 
@@ -61,6 +63,13 @@ async def engine(migrated_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture(scope="session")
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return create_sessionmaker(engine)
+
+
+@pytest.fixture(scope="session")
+async def service_pool(migrated_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_service_pool(migrated_url, max_size=4)
+    yield pool
+    await pool.close()
 
 
 @pytest.fixture

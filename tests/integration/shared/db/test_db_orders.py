@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import ProgrammingError
@@ -25,7 +26,9 @@ S = OrderStatus
 D = Decimal
 
 
-async def new_order(sessionmaker: async_sessionmaker[AsyncSession], **fields: Any) -> Order:
+async def new_order(
+    sessionmaker: async_sessionmaker[AsyncSession], pool: asyncpg.Pool, **fields: Any
+) -> Order:
     user = await UserRepository(sessionmaker).create(f"o{uuid.uuid4().hex[:8]}@example.com", "O")
     cid = f"cp-{uuid.uuid4().hex[:20]}"
     values = {
@@ -33,7 +36,7 @@ async def new_order(sessionmaker: async_sessionmaker[AsyncSession], **fields: An
         "time_in_force": "GTC", "intent_id": cid, "client_order_id": cid, "requested_qty": D("1"),
         "limit_price": D("100"), "status": S.INITIALIZED.value, **fields,
     }  # fmt: skip
-    order, new = await OrderRepository(sessionmaker).create(values)
+    order, new = await OrderRepository(pool).create(values)
     assert new
     return order
 
@@ -51,10 +54,10 @@ def report(status: OrderStatus, venue_status: str, filled: str) -> OrderReport:
 
 
 async def test_a_second_create_of_the_same_client_order_id_returns_the_first(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[AsyncSession], service_pool: asyncpg.Pool
 ) -> None:
-    order = await new_order(sessionmaker)
-    again, new = await OrderRepository(sessionmaker).create(
+    order = await new_order(sessionmaker, service_pool)
+    again, new = await OrderRepository(service_pool).create(
         {"user_id": order.user_id, "venue": "paper", "symbol": "BTC/USDT", "side": "sell",
          "order_type": "market", "intent_id": order.intent_id, "client_order_id": order.client_order_id,
          "requested_qty": D("5"), "status": S.INITIALIZED.value}
@@ -63,10 +66,10 @@ async def test_a_second_create_of_the_same_client_order_id_returns_the_first(
 
 
 async def test_duplicate_and_out_of_order_fills_are_stored_once(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[AsyncSession], service_pool: asyncpg.Pool
 ) -> None:
-    repo = OrderRepository(sessionmaker)
-    order = await new_order(sessionmaker)
+    repo = OrderRepository(service_pool)
+    order = await new_order(sessionmaker, service_pool)
     await repo.move(order.id, S.SUBMITTED, sent=True)
     second = await repo.record_fills(order.id, [trade("2", "0.6")])  # arrives before trade 1
     assert second.reached == (S.PARTIALLY_FILLED,) and len(second.new_fills) == 1
@@ -89,10 +92,10 @@ async def test_duplicate_and_out_of_order_fills_are_stored_once(
 
 
 async def test_partial_fill_then_cancel_keeps_the_fills(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[AsyncSession], service_pool: asyncpg.Pool
 ) -> None:
-    repo = OrderRepository(sessionmaker)
-    order = await new_order(sessionmaker)
+    repo = OrderRepository(service_pool)
+    order = await new_order(sessionmaker, service_pool)
     await repo.apply_report(order.id, report(S.ACCEPTED, "NEW", "0"))
     await repo.record_fills(order.id, [trade("7", "0.25")])
     await repo.move(order.id, S.PENDING_CANCEL)
@@ -101,11 +104,11 @@ async def test_partial_fill_then_cancel_keeps_the_fills(
 
 
 async def test_users_read_only_their_own_orders_and_cannot_write(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[AsyncSession], service_pool: asyncpg.Pool
 ) -> None:
-    mine = await new_order(sessionmaker)
-    theirs = await new_order(sessionmaker)
-    await OrderRepository(sessionmaker).record_fills(theirs.id, [trade("9", "0.1")])
+    mine = await new_order(sessionmaker, service_pool)
+    theirs = await new_order(sessionmaker, service_pool)
+    await OrderRepository(service_pool).record_fills(theirs.id, [trade("9", "0.1")])
     async with user_session(sessionmaker, claims_for(mine.user_id)) as session:
         assert [o.id for o in await session.scalars(select(Order))] == [mine.id]
         assert list(await session.scalars(select(Fill))) == []
