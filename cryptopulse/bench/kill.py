@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from cryptopulse.bench.kill_floor import FloorTimes, bulk_floor, per_order_floor
-from cryptopulse.bench.kill_flow import KillFlow, last_update_s
+from cryptopulse.bench.kill_flow import POLL_S, KillFlow, last_update_s
 from cryptopulse.bench.kill_orders import resting_orders
 from cryptopulse.bench.order_flow import OrderFailed
 from cryptopulse.bench.order_stack import OrderStack, order_stack
@@ -91,8 +91,8 @@ def kill_table(result: KillResult) -> str:
         "Engaged as the product does it: the flag written to PostgreSQL, then `KillSwitchEngaged`",
         f"published on `sys.kill` ({result.flag_written_s * 1000:.0f} ms and "
         f"{result.published_s * 1000:.0f} ms after the clock started).",
-        "The venue is polled with a signed `GET /api/v3/openOrders` every 50 ms; its own timestamps",
-        "(`updateTime`) date the last cancel. The report said "
+        f"The venue is polled with a signed `GET /api/v3/openOrders` every {POLL_S * 1000:.0f} ms; its own",
+        "timestamps (`updateTime`) date the last cancel. The report said "
         f"{result.reported_cancelled:,} cancelled; the executor used {result.executor_cpu_s:.2f} s of CPU",
         "from engaging to the report. Floors: fresh accounts with as many orders on the same symbols,",
         "cancelled straight on the venue in the same run, timed the same way (their last cancels at",
