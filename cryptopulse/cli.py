@@ -113,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--rates", type=int, nargs="+", default=[10_000, 15_000], help="trades/s offered")
     bench.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     bench.add_argument(
-        "--only", choices=("feed", "orders", "risk"), help="run one benchmark (not with --update-readme)"
+        "--only",
+        choices=("feed", "orders", "risk", "kill"),
+        help="run one benchmark (not with --update-readme)",
     )
     bench.add_argument(
         "--orders",

@@ -47,12 +47,17 @@ class OrderStack:
 
     nats_url: str
     paper_url: str
+    database_url: str
     user_id: uuid.UUID
+    paper_key: tuple[str, str]
+    """The trader's paper account: its API key and secret, to ask the venue directly."""
     executor: ServiceProcess
     paper: ServiceProcess
 
 
-async def _prepare(nats_url: str, database_url: str, paper_url: str, master_key: Path) -> uuid.UUID:
+async def _prepare(
+    nats_url: str, database_url: str, paper_url: str, master_key: Path
+) -> tuple[uuid.UUID, tuple[str, str]]:
     """Migrate, create the streams, open a paper account and store its key (encrypted) for a new user."""
     await upgrade_async(database_url)
     await ensure_streams_at(nats_url)
@@ -70,14 +75,15 @@ async def _prepare(nats_url: str, database_url: str, paper_url: str, master_key:
         )
     finally:
         await engine.dispose()
-    return user.id
+    return user.id, (account["api_key"], account["secret"])
 
 
 @contextlib.contextmanager
-def order_stack(data_dir: Path) -> Iterator[OrderStack]:
-    """Start every part under ``data_dir``; stop them all on leaving, whatever happened."""
+def order_stack(data_dir: Path, symbols: tuple[str, ...] = (SYMBOL,)) -> Iterator[OrderStack]:
+    """Start every part under ``data_dir``, the paper exchange listing ``symbols``; stop them all
+    on leaving, whatever happened."""
     paper_settings = {
-        "paper_symbols": SYMBOL,
+        "paper_symbols": ",".join(symbols),
         "paper_history_candles": 10,
         "paper_orders_limit_10s": UNLIMITED,
         "paper_orders_limit_1d": UNLIMITED,
@@ -86,7 +92,7 @@ def order_stack(data_dir: Path) -> Iterator[OrderStack]:
     with base_stack(data_dir, paper_settings) as base:
         nats_url, database_url, paper_url = base.nats.url, base.postgres.url, base.paper_url
         master_key = data_dir / "master.key"
-        user_id = asyncio.run(_prepare(nats_url, database_url, paper_url, master_key))
+        user_id, paper_key = asyncio.run(_prepare(nats_url, database_url, paper_url, master_key))
         executor_port = free_port()
         executor_env = service_env(
             {
@@ -104,4 +110,4 @@ def order_stack(data_dir: Path) -> Iterator[OrderStack]:
         with ServiceProcess(
             "services.executor", executor_port, executor_env, base.logs / "executor.log"
         ) as executor:
-            yield OrderStack(nats_url, paper_url, user_id, executor, base.paper)
+            yield OrderStack(nats_url, paper_url, database_url, user_id, paper_key, executor, base.paper)

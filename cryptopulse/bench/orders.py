@@ -122,7 +122,7 @@ def cpu_share(seconds: float = 0.3) -> float:
     return (time.process_time() - cpu_start) / (time.perf_counter() - wall_start)
 
 
-async def _idle(process: ServiceProcess, *, window_s: float = 0.5, within_s: float = 60.0) -> None:
+async def wait_idle(process: ServiceProcess, *, window_s: float = 0.5, within_s: float = 60.0) -> None:
     """Wait until ``process`` is idle: user-stream reports of the last cancels must not land in a level."""
     deadline = time.monotonic() + within_s
     used = process.cpu_seconds()
@@ -147,7 +147,7 @@ async def _measure(
         levels = []
         last = list(counts)[-1]
         for in_flight, count in counts.items():
-            await _idle(stack.executor)
+            await wait_idle(stack.executor)
             share = cpu_share()
             nats_floor = await request_reply(
                 stack.nats_url, payload, in_flight=in_flight, count=baseline_count

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptopulse.bench.feed import FeedResult, run_feed_benchmark
+from cryptopulse.bench.kill import DEFAULT_ORDERS, kill_table, run_kill_benchmark
 from cryptopulse.bench.nats_baseline import core_publish_subscribe, jetstream_publish_subscribe
 from cryptopulse.bench.orders import DEFAULT_COUNTS, orders_table, run_orders_benchmark
 from cryptopulse.bench.risk import DEFAULT_LEVELS, risk_table, run_risk_benchmark, stderr_progress
@@ -98,6 +99,14 @@ def _run_risk(levels: Mapping[int, int], *, header: bool) -> str:
     return f"{title}**Risk gate** (intent → decision, {result.users:,} users):\n\n{risk_table(result)}"
 
 
+def _run_kill(orders: int, *, header: bool) -> str:
+    result = run_kill_benchmark(orders)
+    _save("bench-kill.json", dataclasses.asdict(result))
+    title = f"{_measured()}. " if header else ""
+    heading = f"**Kill switch** (engaged → zero open orders, {result.orders:,} orders)"
+    return f"{title}{heading}:\n\n{kill_table(result)}"
+
+
 def _save(name: str, figures: object) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / name).write_text(json.dumps(figures, indent=2))
@@ -110,9 +119,10 @@ def run_benchmarks(
     only: str | None = None,
     order_counts: Mapping[int, int] = DEFAULT_COUNTS,
     risk_levels: Mapping[int, int] = DEFAULT_LEVELS,
+    kill_orders: int = DEFAULT_ORDERS,
 ) -> str:
-    """Run the feed benchmark, the order round trip, the risk gate, or (``only`` unset) all three,
-    as the README shows them."""
+    """Run the feed benchmark, the order round trip, the risk gate, the kill switch, or (``only``
+    unset) all four, as the README shows them."""
     if update_readme and only is not None:
         raise ValueError("the README shows every benchmark: --update-readme needs a full run")
     sections = []
@@ -122,6 +132,8 @@ def run_benchmarks(
         sections.append(_run_orders(order_counts, header=only == "orders"))
     if only in (None, "risk"):
         sections.append(_run_risk(risk_levels, header=only == "risk"))
+    if only in (None, "kill"):
+        sections.append(_run_kill(kill_orders, header=only == "kill"))
     table = "\n\n".join(sections)
     if update_readme:
         replace_section("bench", table)
