@@ -74,8 +74,9 @@ class KillLedger:
         filled: list[KilledOrder] = []
         unsent: list[KilledOrder] = []
         failed: list[KillFailure] = []
+        rows = await tracker.orders.by_ids(list(self.seen))
         for order_id, filled_before in self.seen.items():
-            order = await tracker.orders.by_id(order_id)
+            order = rows[order_id]
             status = S(order.status)
             entry = KilledOrder(
                 user_id=str(order.user_id), client_order_id=order.client_order_id, symbol=order.symbol,

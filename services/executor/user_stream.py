@@ -89,11 +89,9 @@ class UserStreams:
         return not self._stopping and asyncio.current_task() in self._tasks.get(user_id, ())
 
     async def _on_order(self, user_id: uuid.UUID, venue: BinanceVenue, report: OrderReport) -> None:
-        order = await self._tracker.orders.get(venue.name, report.client_order_id)
-        if order is None or order.user_id != user_id:
-            return  # not ours (placed elsewhere on the account)
-        change = await self._tracker.orders.apply_report(order.id, report)
-        await self._tracker.events.publish(change)
+        change = await self._tracker.orders.apply_stream_report(user_id, venue.name, report)
+        if change is not None:  # else not ours (placed elsewhere on the account)
+            await self._tracker.events.publish(change)
 
     async def _on_fills(self, user_id: uuid.UUID, trades: list[TradeReport]) -> None:
         orders = self._tracker.orders

@@ -149,6 +149,32 @@ async def _write(connection: asyncpg.Connection, order: Order, before: dict[str,
     await connection.execute(f"UPDATE orders SET {assignments} WHERE id = $1", order.id, *values)
 
 
+async def _apply(connection: asyncpg.Connection, order: Order, report: OrderReport) -> Change:
+    before = _snapshot(order)
+    pending = _Pending()
+    order.venue_order_id = report.venue_order_id or order.venue_order_id
+    order.not_found_count = 0
+    stale = report.status != OrderStatus(order.status) and not can_move(
+        OrderStatus(order.status), report.status
+    )
+    if not stale:
+        order.venue_status = report.venue_status  # a late "NEW" never hides "FILLED"
+    if report.filled > order.filled_qty:
+        order.filled_qty = report.filled
+        order.filled_quote_qty = max(report.filled_quote, order.filled_quote_qty)
+        order.avg_price = order.filled_quote_qty / order.filled_qty
+    if report.updated_at is not None:
+        order.venue_updated_at = report.updated_at
+    target = report.status
+    if target == S.ACCEPTED and order.filled_qty > 0:
+        target = S.PARTIALLY_FILLED  # "open" with something filled
+    if target == S.ACCEPTED and OrderStatus(order.status) == S.INITIALIZED:
+        _move(order, S.SUBMITTED, pending)
+    _move(order, target, pending)
+    await _write(connection, order, before)
+    return Change(order, tuple(pending.reached), stale=pending.stale)
+
+
 async def _lock(connection: asyncpg.Connection, order_id: uuid.UUID) -> Order:
     record = await connection.fetchrow(_LOCK, order_id)
     if record is None:
@@ -211,6 +237,12 @@ class OrderRepository:
             raise LookupError(f"no order {order_id}")
         return _order(record)
 
+    async def by_ids(self, order_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Order]:
+        """The orders with these ids, in one query (a kill switch's report reads hundreds)."""
+        async with self._pool.acquire() as connection:
+            records = await connection.fetch("SELECT * FROM orders WHERE id = ANY($1)", list(order_ids))
+        return {order.id: order for order in map(_order, records)}
+
     async def by_venue_order_id(self, user_id: uuid.UUID, venue: str, venue_order_id: str) -> Order | None:
         async with self._pool.acquire() as connection:
             record = await connection.fetchrow(
@@ -255,30 +287,16 @@ class OrderRepository:
     async def apply_report(self, order_id: uuid.UUID, report: OrderReport) -> Change:
         """Apply the venue's view of an order; cumulative quantities never go down."""
         async with self._pool.acquire() as connection, connection.transaction():
-            order = await _lock(connection, order_id)
-            before = _snapshot(order)
-            pending = _Pending()
-            order.venue_order_id = report.venue_order_id or order.venue_order_id
-            order.not_found_count = 0
-            stale = report.status != OrderStatus(order.status) and not can_move(
-                OrderStatus(order.status), report.status
-            )
-            if not stale:
-                order.venue_status = report.venue_status  # a late "NEW" never hides "FILLED"
-            if report.filled > order.filled_qty:
-                order.filled_qty = report.filled
-                order.filled_quote_qty = max(report.filled_quote, order.filled_quote_qty)
-                order.avg_price = order.filled_quote_qty / order.filled_qty
-            if report.updated_at is not None:
-                order.venue_updated_at = report.updated_at
-            target = report.status
-            if target == S.ACCEPTED and order.filled_qty > 0:
-                target = S.PARTIALLY_FILLED  # "open" with something filled
-            if target == S.ACCEPTED and OrderStatus(order.status) == S.INITIALIZED:
-                _move(order, S.SUBMITTED, pending)
-            _move(order, target, pending)
-            await _write(connection, order, before)
-        return Change(order, tuple(pending.reached), stale=pending.stale)
+            return await _apply(connection, await _lock(connection, order_id), report)
+
+    async def apply_stream_report(self, user_id: uuid.UUID, venue: str, report: OrderReport) -> Change | None:
+        """``apply_report`` for a user-stream report, found by client order id in the same
+        transaction; None when the order is not ``user_id``'s (placed elsewhere on the account)."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            record = await connection.fetchrow(f"{_BY_CLIENT_ID} FOR UPDATE", venue, report.client_order_id)
+            if record is None or _uuid(record["user_id"]) != user_id:
+                return None
+            return await _apply(connection, _order(record), report)
 
     async def record_fills(self, order_id: uuid.UUID, trades: Sequence[TradeReport]) -> Change:
         """Store each trade once (unique trade id), move the position and the order's filled quantity."""

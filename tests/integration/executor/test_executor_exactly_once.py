@@ -89,7 +89,11 @@ async def test_sigkill_at_random_points_loses_and_duplicates_nothing(stack: Stac
 async def test_a_fill_while_the_executor_is_down_is_stored_after_restart(stack: Stack) -> None:
     stack.start_executor()
     await stack.wait_ready()
-    await stack.faults({"after_accept_drop": True})
+    # Accepted and filled, but the answer is lost, the user stream is gone and queries do not see
+    # the order yet: the executor can only hold it as "outcome unknown" when it is killed.
+    await stack.faults(
+        {"streams_down": True, "drop_user_streams": True, "order_invisible_s": 120, "after_accept_drop": True}
+    )
     cmd = command(stack, order_type=OrderType.MARKET, quantity=Decimal("0.002"))
     await stack.send(cmd)
 
