@@ -101,10 +101,17 @@ class OrderTracker:
         self.metrics = metrics
         self.kill = kill
         self._policy = policy
+        self._sending: dict[str, asyncio.Event] = {}
+
+    def sending(self, client_order_id: str) -> asyncio.Event | None:
+        """Set once the submit path has applied the venue's answer to this order; None when it
+        is not sending the order now."""
+        return self._sending.get(client_order_id)
 
     # -- COMMANDS ------------------------------------------------------------------------------
 
     async def submit(self, command: SubmitOrder) -> None:
+
         try:
             user_id = user_uuid(command.user_id)
         except CommandRefused as e:
@@ -246,11 +253,18 @@ class OrderTracker:
         await self._transmit(change.order, venue, request, change)
 
     async def _transmit(self, order: Order, venue: Venue, request: OrderRequest, stored: Change) -> None:
-        """Send an order already committed as ``SUBMITTED`` and apply the answer.
+        """Send an order already committed as ``SUBMITTED`` and apply the answer; meanwhile
+        ``sending`` holds the user stream's reports of it back (they would race the answer)."""
+        done = self._sending.setdefault(order.client_order_id, asyncio.Event())
+        try:
+            await self._transmit_once(order, venue, request, stored)
+        finally:
+            del self._sending[order.client_order_id]
+            done.set()
 
-        Its ``order.submitted`` event is published while the venue answers, and awaited before
-        anything the answer causes is published, so events still go out in lifecycle order.
-        """
+    async def _transmit_once(self, order: Order, venue: Venue, request: OrderRequest, stored: Change) -> None:
+        """Its ``order.submitted`` event is published while the venue answers, and awaited before
+        anything the answer causes is published, so events still go out in lifecycle order."""
         announcing = asyncio.create_task(self.events.publish(stored))
         sends = self.metrics.sends
         try:
@@ -277,7 +291,7 @@ class OrderTracker:
             raise
         await announcing
         sends.labels("accepted").inc()
-        change = await self.orders.apply_report(order.id, submitted.report)
+        change = await self.orders.apply_report(order.id, submitted.report, as_read=order)
         await self.events.publish(change)
         await self.record_fills(change.order, submitted.fills)
 

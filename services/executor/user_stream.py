@@ -3,7 +3,10 @@
 
 The stream is a fast path, not the source of truth: events can be duplicated (the same trade id
 twice is stored once), arrive out of order (a stale status is skipped by the lifecycle), or be
-lost while the socket is down. While a stream is failing it counts as *stale*, and the
+lost while the socket is down. A report of an order whose submit path is still applying the
+venue's answer waits for it (``OrderTracker.sending``) rather than racing it for the row: the
+answer and the stream's ``NEW`` arrive together, and the loser would wait out the winner's lock
+on the order's critical path. While a stream is failing it counts as *stale*, and the
 reconciler then polls REST every ``poll_interval_s`` until it speaks again or has gone
 ``RECOVERED_AFTER_S`` without failing (a healthy stream of a quiet account says nothing).
 """
@@ -34,6 +37,8 @@ class UserStreams:
         self._failed_at: dict[tuple[uuid.UUID, str], float] = {}
         self.last_message_at = 0.0
         self._stopping = False
+        self._deferred: dict[str, list[OrderReport]] = {}
+        self._drains: set[asyncio.Task[None]] = set()
 
     def stale(self) -> bool:
         """Whether any watch failed recently and has not delivered a message since."""
@@ -60,6 +65,9 @@ class UserStreams:
         self._stopping = True  # ccxt may turn a cancellation into its own error: the loop checks this
         for user_id in list(self._tasks):
             await self.forget(user_id)
+        for task in self._drains:
+            task.cancel()
+        await asyncio.gather(*self._drains, return_exceptions=True)
 
     async def _loop(self, user_id: uuid.UUID, venue: BinanceVenue, kind: str) -> None:
         delay = 0.5
@@ -89,7 +97,34 @@ class UserStreams:
         return not self._stopping and asyncio.current_task() in self._tasks.get(user_id, ())
 
     async def _on_order(self, user_id: uuid.UUID, venue: BinanceVenue, report: OrderReport) -> None:
-        change = await self._tracker.orders.apply_stream_report(user_id, venue.name, report)
+        queued = self._deferred.get(report.client_order_id)
+        if queued is not None:  # behind earlier reports of the same order: keep their order
+            queued.append(report)
+            return
+        sending = self._tracker.sending(report.client_order_id)
+        if sending is None:
+            await self._apply(user_id, venue.name, report)
+            return
+        self._deferred[report.client_order_id] = [report]
+        drain = asyncio.create_task(self._drain(user_id, venue.name, report.client_order_id, sending))
+        self._drains.add(drain)
+        drain.add_done_callback(self._drains.discard)
+
+    async def _drain(self, user_id: uuid.UUID, venue: str, client_order_id: str, sent: asyncio.Event) -> None:
+        """Apply one order's deferred reports, in arrival order, once its submit path is done."""
+        try:
+            await sent.wait()
+            queue = self._deferred[client_order_id]
+            while queue:
+                try:
+                    await self._apply(user_id, venue, queue.pop(0))
+                except Exception as e:  # the next sweep asks the venue about the order anyway
+                    _log.warning("deferred order report not applied", extra={"error": str(e)})
+        finally:
+            self._deferred.pop(client_order_id, None)
+
+    async def _apply(self, user_id: uuid.UUID, venue: str, report: OrderReport) -> None:
+        change = await self._tracker.orders.apply_stream_report(user_id, venue, report)
         if change is not None:  # else not ours (placed elsewhere on the account)
             await self._tracker.events.publish(change)
 

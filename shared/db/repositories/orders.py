@@ -71,6 +71,7 @@ def _move(order: Order, target: OrderStatus, pending: _Pending) -> None:
 ORDER_COLUMNS: tuple[str, ...] = tuple(c.name for c in Order.__table__.columns)
 FILL_COLUMNS: tuple[str, ...] = tuple(c.name for c in Fill.__table__.columns)
 _UUIDS = ("id", "user_id", "order_id")
+_COMPARED = tuple(name for name in ORDER_COLUMNS if name != "id")
 _OPEN = [s.value for s in OPEN]
 _FINISHED = [S.FILLED.value, S.CANCELED.value, S.EXPIRED.value]
 
@@ -139,17 +140,32 @@ def _snapshot(order: Order) -> dict[str, Any]:
     return {name: getattr(order, name) for name in ORDER_COLUMNS}
 
 
-async def _write(connection: asyncpg.Connection, order: Order, before: dict[str, Any]) -> None:
-    """Write the columns of ``order`` that differ from ``before``; nothing when none does."""
+async def _write(
+    connection: asyncpg.Connection, order: Order, before: dict[str, Any], *, unless_moved: bool = False
+) -> bool:
+    """Write the columns of ``order`` that differ from ``before``; whether the row was written.
+
+    With ``unless_moved`` (no lock held) the row is written only if it still equals ``before`` in
+    every column, a compare-and-set; a change that changes nothing is then not confirmed either.
+    """
     changed = [name for name in ORDER_COLUMNS if getattr(order, name) != before[name]]
     if not changed:
-        return
+        return not unless_moved
     assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(changed, start=2))
     values = [getattr(order, name) for name in changed]
-    await connection.execute(f"UPDATE orders SET {assignments} WHERE id = $1", order.id, *values)
+    statement = f"UPDATE orders SET {assignments} WHERE id = $1"
+    if unless_moved:
+        first = len(changed) + 2
+        unchanged = (f"{name} IS NOT DISTINCT FROM ${i}" for i, name in enumerate(_COMPARED, start=first))
+        statement += " AND " + " AND ".join(unchanged)
+        values += [before[name] for name in _COMPARED]
+    return bool(await connection.execute(statement, order.id, *values) != "UPDATE 0")
 
 
-async def _apply(connection: asyncpg.Connection, order: Order, report: OrderReport) -> Change:
+async def _apply(
+    connection: asyncpg.Connection, order: Order, report: OrderReport, *, unless_moved: bool = False
+) -> Change | None:
+    """Apply ``report`` to ``order`` and write it; None if ``unless_moved`` and the row had moved."""
     before = _snapshot(order)
     pending = _Pending()
     order.venue_order_id = report.venue_order_id or order.venue_order_id
@@ -171,7 +187,8 @@ async def _apply(connection: asyncpg.Connection, order: Order, report: OrderRepo
     if target == S.ACCEPTED and OrderStatus(order.status) == S.INITIALIZED:
         _move(order, S.SUBMITTED, pending)
     _move(order, target, pending)
-    await _write(connection, order, before)
+    if not await _write(connection, order, before, unless_moved=unless_moved):
+        return None
     return Change(order, tuple(pending.reached), stale=pending.stale)
 
 
@@ -284,10 +301,24 @@ class OrderRepository:
             )
         return [Change(_order(record), (target,)) for record in records]
 
-    async def apply_report(self, order_id: uuid.UUID, report: OrderReport) -> Change:
-        """Apply the venue's view of an order; cumulative quantities never go down."""
-        async with self._pool.acquire() as connection, connection.transaction():
-            return await _apply(connection, await _lock(connection, order_id), report)
+    async def apply_report(
+        self, order_id: uuid.UUID, report: OrderReport, *, as_read: Order | None = None
+    ) -> Change:
+        """Apply the venue's view of an order; cumulative quantities never go down.
+
+        ``as_read`` is the row as the caller last read it (the submit path holds the row it just
+        inserted): then one compare-and-set statement applies the report unless the row moved
+        since, and only a row that did move is locked and read again.
+        """
+        async with self._pool.acquire() as connection:
+            if as_read is not None:
+                change = await _apply(connection, Order(**_snapshot(as_read)), report, unless_moved=True)
+                if change is not None:
+                    return change
+            async with connection.transaction():
+                change = await _apply(connection, await _lock(connection, order_id), report)
+        assert change is not None  # written under the lock
+        return change
 
     async def apply_stream_report(self, user_id: uuid.UUID, venue: str, report: OrderReport) -> Change | None:
         """``apply_report`` for a user-stream report, found by client order id in the same
@@ -296,7 +327,7 @@ class OrderRepository:
             record = await connection.fetchrow(f"{_BY_CLIENT_ID} FOR UPDATE", venue, report.client_order_id)
             if record is None or _uuid(record["user_id"]) != user_id:
                 return None
-            return await _apply(connection, _order(record), report)
+            return await _apply(connection, _order(record), report)  # under the lock: always written
 
     async def record_fills(self, order_id: uuid.UUID, trades: Sequence[TradeReport]) -> Change:
         """Store each trade once (unique trade id), move the position and the order's filled quantity."""
