@@ -16,14 +16,15 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.risk_gate import checks
-from services.risk_gate.account_view import account_view
+from services.risk_gate.account_rows import AccountRows, lock_with_limits
+from services.risk_gate.account_view import account_view, read_rows, view_of
 from services.risk_gate.markets import Listing
 from services.risk_gate.model import Failure, Limits, MarketView, Proposal
 from services.risk_gate.outgoing import client_order_id, decision, submit_order
@@ -76,44 +77,26 @@ class Decider:
 
     async def decide(self, proposal: Proposal) -> Outgoing:
         """Check the intent and store approved, pending, denied or killed; a replayed id gets the
-        stored decision back."""
+        stored decision back.
+
+        Three statements besides the tenancy's: lock and limits, then (a fresh snapshot, after the
+        lock) every row the checks read, then the insert, whose values are the record returned.
+        """
         now = self._clock()
         async with service_session(self._sessionmaker) as session:
-            account = await risk_accounts.lock(session, proposal.user_id)
-            existing = await intents.get(session, proposal.intent_id)
-            if existing is not None:
-                return self._outgoing(existing, now)
-            limits = await risk_limits.load(session, proposal.user_id)
+            account, limits = await lock_with_limits(session, proposal.user_id)
+            rows = await read_rows(session, proposal.user_id, self._venue, limits, now, proposal.intent_id)
+            if rows.existing is not None:
+                return self._outgoing(rows.existing, now)
             market = self._market(proposal.symbol, limits, now)
-            status, failure = await self._judge(session, proposal, limits, market, now, account)
-            expires_at = now + timedelta(seconds=limits.approval_ttl_s) if status is D.PENDING else None
-            await intents.record_decision(
-                session,
-                intent_id=proposal.intent_id,
-                user_id=proposal.user_id,
-                correlation_id=proposal.correlation_id,
-                source=proposal.source,
-                rule_id=proposal.rule_id,
-                venue=proposal.venue,
-                symbol=proposal.symbol,
-                side=proposal.side,
-                order_type=proposal.order_type,
-                quantity=proposal.quantity,
-                quote_quantity=proposal.quote_quantity,
-                limit_price=proposal.limit_price,
-                digest=proposal.digest,
-                reference_price=market.reference_price,
-                status=status,
-                check_name=failure.check if failure else None,
-                reason=failure.reason if failure else None,
-                decided_by=GATE if status is not D.PENDING else None,
-                expires_at=expires_at,
-                client_order_id=client_order_id(proposal.intent_id) if status is D.APPROVED else None,
-                now=now,
-            )
-            stored = await intents.get(session, proposal.intent_id)
-            assert stored is not None
-        return self._outgoing(stored, now)
+            status, failure = await self._judge(session, proposal, limits, market, now, account, rows)
+            record = _record_of(proposal, market, status, failure, limits, now)
+            recorded = {name: getattr(record, name) for name in _RECORDED}
+            if not await intents.record_decision(session, **recorded, status=status, now=now):
+                stored = await intents.get(session, proposal.intent_id)  # the id was taken meanwhile
+                assert stored is not None
+                record = stored
+        return self._outgoing(record, now)
 
     async def _judge(
         self,
@@ -123,14 +106,12 @@ class Decider:
         market: MarketView,
         now: datetime,
         account: RiskAccount,
+        rows: AccountRows,
     ) -> tuple[DecisionOutcome, Failure | None]:
-        kill = await kill_switches.engaged_for(session, proposal.user_id)
-        if kill is not None:
-            return D.KILLED, Failure("kill_switch", f"kill switch engaged ({kill.scope}): {kill.reason}")
-        view = await account_view(
-            session, proposal.user_id, self._venue, self._reference_prices(), limits=limits, now=now,
-            locked=account,
-        )  # fmt: skip
+        if rows.kill is not None:
+            scope, reason = rows.kill
+            return D.KILLED, Failure("kill_switch", f"kill switch engaged ({scope}): {reason}")
+        view = await view_of(session, rows, account, self._reference_prices(), now=now)
         failure = checks.evaluate(proposal, limits, market, view, now)
         if failure is None:
             return (D.APPROVED if account.mode is TradingMode.AUTONOMOUS else D.PENDING), None
@@ -305,6 +286,37 @@ class Decider:
         if record.status is D.APPROVED:
             command = submit_order(_proposal_of(record), record.decided_at or now)
         return Outgoing(record.intent_id, record.status, message, command)
+
+
+_RECORDED = tuple(
+    f.name for f in fields(IntentRecord) if f.name not in {"status", "created_at", "decided_at", "settled"}
+)
+"""What ``record_decision`` takes of a record; it derives the rest from ``status`` and ``now``."""
+
+
+def _record_of(
+    proposal: Proposal,
+    market: MarketView,
+    status: DecisionOutcome,
+    failure: Failure | None,
+    limits: Limits,
+    now: datetime,
+) -> IntentRecord:
+    """The row ``record_decision`` stores, as ``intents.get`` would read it back."""
+    return IntentRecord(
+        intent_id=proposal.intent_id, user_id=proposal.user_id, correlation_id=proposal.correlation_id,
+        source=proposal.source.value, rule_id=proposal.rule_id, venue=proposal.venue.value,
+        symbol=proposal.symbol, side=proposal.side.value, order_type=proposal.order_type.value,
+        quantity=proposal.quantity, quote_quantity=proposal.quote_quantity,
+        limit_price=proposal.limit_price, digest=proposal.digest,
+        reference_price=market.reference_price, status=status,
+        check_name=failure.check if failure else None, reason=failure.reason if failure else None,
+        decided_by=GATE if status is not D.PENDING else None, created_at=now,
+        decided_at=None if status is D.PENDING else now,
+        expires_at=now + timedelta(seconds=limits.approval_ttl_s) if status is D.PENDING else None,
+        client_order_id=client_order_id(proposal.intent_id) if status is D.APPROVED else None,
+        settled=False,
+    )  # fmt: skip
 
 
 def _proposal_of(record: IntentRecord) -> Proposal:
