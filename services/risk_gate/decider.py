@@ -6,9 +6,9 @@ switch is read from Postgres inside the same transaction, so it holds even when 
 
 Every decision is stored before anything is published; what the transaction stored is returned
 as ``Outgoing`` messages with deterministic ids, published after commit and then marked
-published. A crash in between leaves the intent in the outbox (``published`` ≠ ``status``), and
-``republish`` sends the same messages again, which JetStream drops as duplicates if they had
-gone out.
+published (in batches, by ``published.PublishedMarks``). A crash in between leaves the intent in
+the outbox (``published`` ≠ ``status``), and ``unpublished`` returns it to be sent again, with
+the same ids, which JetStream drops as duplicates if they had gone out.
 """
 
 from __future__ import annotations
@@ -241,10 +241,6 @@ class Decider:
         return [self._outgoing(r, now) for r in records if r is not None]
 
     # -- OUTBOX ------------------------------------------------------------------------------------
-
-    async def published(self, sent: Outgoing) -> None:
-        async with service_session(self._sessionmaker) as session:
-            await intents.mark_published(session, sent.intent_id, sent.status)
 
     async def unpublished(self, older_than: timedelta) -> list[Outgoing]:
         now = self._clock()

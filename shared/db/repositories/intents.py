@@ -9,12 +9,13 @@ by the kill switch, or whose parameters changed, finds nothing to move and is re
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, exists, func, select, union_all, update
+from sqlalchemy import ColumnElement, Table, exists, func, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -224,6 +225,22 @@ async def mark_published(session: AsyncSession, intent_id: str, status: Decision
     )
 
 
+_MARK_MANY = text(
+    """UPDATE intents AS i SET published = m.status
+    FROM unnest(CAST(:intent_ids AS text[]), CAST(:statuses AS text[])) AS m (intent_id, status)
+    WHERE i.intent_id = m.intent_id AND i.status = m.status"""
+)
+
+
+async def mark_many_published(session: AsyncSession, sent: Sequence[tuple[str, DecisionOutcome]]) -> None:
+    """``mark_published`` for many (intent, status) pairs in one statement."""
+    if sent:
+        await session.execute(
+            _MARK_MANY,
+            {"intent_ids": [intent_id for intent_id, _ in sent], "statuses": [s.value for _, s in sent]},
+        )
+
+
 async def outbox(session: AsyncSession, older_than: datetime, limit: int = 500) -> list[IntentRecord]:
     """Intents whose current status was stored but not yet published (a crash in between)."""
     rows = await session.scalars(
@@ -328,6 +345,8 @@ __all__ = [
     "IntentRecord",
     "IntentRepository",
     "get",
+    "mark_many_published",
+    "mark_published",
     "recent_digests",
     "record_decision",
     "rule_executions",
