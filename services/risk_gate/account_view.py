@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.risk_gate.account_rows import AccountRows, read_account
+from services.risk_gate.account_rows import AccountRows, Ask, read_accounts
 from services.risk_gate.model import AccountView
 from shared.db.repositories import risk_accounts
 from shared.domain.enums import OrderSide
@@ -79,8 +79,13 @@ async def read_rows(
     intent_id: str | None = None,
 ) -> AccountRows:
     """The account's rows, under the lock the caller holds, with the windows ``limits`` set."""
-    return await read_account(
-        session, user_id, venue, intent_id=intent_id, minute_ago=now - MINUTE,
+    return (await read_accounts(session, venue, [ask(user_id, limits, now, intent_id)]))[user_id]
+
+
+def ask(user_id: uuid.UUID, limits: Limits, now: datetime, intent_id: str | None = None) -> Ask:
+    """What to read for ``user_id``: the windows their limits set, and maybe a stored intent."""
+    return Ask(
+        user_id, intent_id, minute_ago=now - MINUTE,
         digests_since=now - timedelta(seconds=limits.duplicate_window_s),
         rules_since=now - timedelta(seconds=limits.rule_window_s),
     )  # fmt: skip
@@ -148,4 +153,4 @@ async def view_of(
     )
 
 
-__all__ = ["account_view", "read_rows", "view_of"]
+__all__ = ["account_view", "ask", "read_rows", "view_of"]

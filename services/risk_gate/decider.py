@@ -1,4 +1,5 @@
-"""Decide intents, approvals, expiries and kills: each one transaction under the user's row lock.
+"""Decide intents, approvals, expiries and kills, each under the user's row lock; the intents that
+arrive together (of different users) share one transaction (``batching``).
 
 The lock (``risk_accounts`` ``FOR UPDATE``) is what makes limits hold across gate replicas: the
 second replica's decision reads the first one's approval before it counts headroom. The kill
@@ -15,16 +16,17 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.risk_gate import checks
-from services.risk_gate.account_rows import AccountRows, lock_with_limits
-from services.risk_gate.account_view import account_view, read_rows, view_of
+from services.risk_gate.account_rows import AccountRows, lock_many, read_accounts
+from services.risk_gate.account_view import account_view, ask, view_of
+from services.risk_gate.batching import Coalescer
 from services.risk_gate.markets import Listing
 from services.risk_gate.model import Failure, Limits, MarketView, Proposal
 from services.risk_gate.outgoing import client_order_id, decision, submit_order
@@ -72,31 +74,44 @@ class Decider:
         self._references = references
         self._venue = venue
         self._clock = clock
+        self._batches = Coalescer(self.decide_many, lambda p: p.user_id)
 
     # -- INTENTS -----------------------------------------------------------------------------------
 
     async def decide(self, proposal: Proposal) -> Outgoing:
         """Check the intent and store approved, pending, denied or killed; a replayed id gets the
-        stored decision back.
+        stored decision back. Intents of other users submitted meanwhile share the transaction."""
+        return await self._batches.submit(proposal)
 
-        Three statements besides the tenancy's: lock and limits, then (a fresh snapshot, after the
-        lock) every row the checks read, then the insert, whose values are the record returned.
-        """
+    async def decide_many(self, proposals: Sequence[Proposal]) -> list[Outgoing]:
+        """Decide intents of distinct users in one transaction, in three statements besides the
+        tenancy's: every lock and limits, then (a fresh snapshot, after the locks) every row the
+        checks read, then one insert of every decision, whose values are the records returned."""
+        if len({p.user_id for p in proposals}) != len(proposals):
+            raise ValueError("one intent per user in a batch: a user's intents are decided in turn")
         now = self._clock()
         async with service_session(self._sessionmaker) as session:
-            account, limits = await lock_with_limits(session, proposal.user_id)
-            rows = await read_rows(session, proposal.user_id, self._venue, limits, now, proposal.intent_id)
-            if rows.existing is not None:
-                return self._outgoing(rows.existing, now)
-            market = self._market(proposal.symbol, limits, now)
-            status, failure = await self._judge(session, proposal, limits, market, now, account, rows)
-            record = _record_of(proposal, market, status, failure, limits, now)
-            recorded = {name: getattr(record, name) for name in _RECORDED}
-            if not await intents.record_decision(session, **recorded, status=status, now=now):
-                stored = await intents.get(session, proposal.intent_id)  # the id was taken meanwhile
-                assert stored is not None
-                record = stored
-        return self._outgoing(record, now)
+            locked = await lock_many(session, [p.user_id for p in proposals])
+            asks = [ask(p.user_id, locked[p.user_id][1], now, p.intent_id) for p in proposals]
+            read = await read_accounts(session, self._venue, asks)
+            records: list[IntentRecord] = []
+            for proposal in proposals:
+                account, limits = locked[proposal.user_id]
+                rows = read[proposal.user_id]
+                if rows.existing is not None:
+                    records.append(rows.existing)
+                    continue
+                market = self._market(proposal.symbol, limits, now)
+                status, failure = await self._judge(session, proposal, limits, market, now, account, rows)
+                records.append(_record_of(proposal, market, status, failure, limits, now))
+            fresh = [r for p, r in zip(proposals, records, strict=True) if read[p.user_id].existing is None]
+            stored = await intents.record_decisions(session, fresh)
+            for index, record in enumerate(records):
+                if record.intent_id not in stored and read[record.user_id].existing is None:
+                    taken = await intents.get(session, record.intent_id)  # another user's id
+                    assert taken is not None
+                    records[index] = taken
+        return [self._outgoing(record, now) for record in records]
 
     async def _judge(
         self,
@@ -284,12 +299,6 @@ class Decider:
         return Outgoing(record.intent_id, record.status, message, command)
 
 
-_RECORDED = tuple(
-    f.name for f in fields(IntentRecord) if f.name not in {"status", "created_at", "decided_at", "settled"}
-)
-"""What ``record_decision`` takes of a record; it derives the rest from ``status`` and ``now``."""
-
-
 def _record_of(
     proposal: Proposal,
     market: MarketView,
@@ -298,7 +307,7 @@ def _record_of(
     limits: Limits,
     now: datetime,
 ) -> IntentRecord:
-    """The row ``record_decision`` stores, as ``intents.get`` would read it back."""
+    """The row ``record_decisions`` stores, as ``intents.get`` would read it back."""
     return IntentRecord(
         intent_id=proposal.intent_id, user_id=proposal.user_id, correlation_id=proposal.correlation_id,
         source=proposal.source.value, rule_id=proposal.rule_id, venue=proposal.venue.value,

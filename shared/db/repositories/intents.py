@@ -117,6 +117,19 @@ async def record_decision(
     return (await session.execute(_RECORD, values)).first() is not None
 
 
+async def record_decisions(session: AsyncSession, records: Sequence[IntentRecord]) -> set[str]:
+    """Store many intents with their first decision, exactly as given, in one statement; return
+    the ids stored (an id already taken is left out, as ``record_decision`` returns False)."""
+    if not records:
+        return set()
+    rows = [
+        {f.name: getattr(r, f.name) for f in fields(IntentRecord) if f.name != "settled"}
+        | {"status": r.status.value}
+        for r in records
+    ]
+    return set((await session.execute(_RECORD, rows)).scalars())
+
+
 async def get(session: AsyncSession, intent_id: str, *, for_update: bool = False) -> IntentRecord | None:
     query = select(IntentRow).where(IntentRow.intent_id == intent_id)
     if for_update:
@@ -349,6 +362,7 @@ __all__ = [
     "mark_published",
     "recent_digests",
     "record_decision",
+    "record_decisions",
     "rule_executions",
     "settle",
     "throughput",
