@@ -63,8 +63,8 @@ from services.risk_gate.references import ReferencePrices
 from shared.db.engine import create_engine, create_sessionmaker
 
 DEFAULT_LEVELS: Mapping[int, int] = {1: 100, 10: 300, 100: 500}
-"""Intents per in-flight level. The gate decides some 20 intents a second on 2 shared cores today,
-so these (with 150 round trips per floor) keep the whole run under three minutes."""
+"""Intents per in-flight level, kept since the gate decided some 30 intents a second (so runs stay
+comparable; it now decides hundreds a second, and the whole run takes under a minute)."""
 DEFAULT_BASELINE_COUNT = 150
 DEFAULT_WARMUP = 100
 TARGET_PER_S = 5000.0
@@ -104,6 +104,9 @@ class RiskLevel:
     client_cpu: ClientCpu
     cpu_share: float
     """Share of a core a busy loop got just before the level: under 1, something else was running."""
+    statements: float = 0.0
+    """SQL statements per decision of the in-process gate at this level (batches share them)."""
+    transactions: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +175,17 @@ def verdict(result: RiskResult) -> str:
     return f"Targets: ≥ {TARGET_PER_S:,.0f} decisions/s: {rate_text}; p99 ≤ {TARGET_P99_MS:g} ms: {p99_text}."
 
 
+def _per_level_sql(result: RiskResult) -> list[str]:
+    """Statements and transactions per decision at each level: batching shares them."""
+    if not any(level.statements for level in result.levels):
+        return []
+    parts = [
+        f"{level.statements:.2f} statements in {level.transactions:.2f} transactions at {level.in_flight}"
+        for level in result.levels
+    ]
+    return [f"Per decision by level (intents in flight): {'; '.join(parts)}."]
+
+
 def risk_table(result: RiskResult) -> str:
     """The Markdown block: latency and rate beside their floors, CPU per decision, the verdict."""
     lines = [
@@ -222,10 +236,11 @@ def risk_table(result: RiskResult) -> str:
         f"{result.checks_per_s:,.0f}/s ({1e6 / result.checks_per_s:,.0f} µs each); intake + checks + "
         f"decision and order messages, no I/O: {result.pipeline_per_s:,.0f}/s "
         f"({1e6 / result.pipeline_per_s:,.0f} µs each).",
-        f"Per decision the gate runs {result.transactions_per_decision:g} transactions with "
+        f"Per decision the gate runs {result.transactions_per_decision:.2f} transactions with "
         f"{result.statements_per_decision:.1f} SQL statements (plus BEGIN and COMMIT each; the gate's "
         "pool does no pre-ping), two acknowledged publishes at once (decision, order command) and an "
         "acknowledged ack; marking decisions published is batched off the decision's path.",
+        *_per_level_sql(result),
         f"Decisions: {outcomes}.",
         "",
         verdict(result),
@@ -269,15 +284,17 @@ async def _client_timed(round_trip: RoundTrip, in_flight: int, count: int) -> tu
 
 async def _counted(
     counter: StatementCounter, engine: AsyncEngine, gate: InProcessGate, in_flight: int, count: int
-) -> tuple[Latency, float]:
-    """The in-process gate's closed loop, its statements counted, its published marks included."""
+) -> tuple[Latency, float, float, float]:
+    """The in-process gate's closed loop and client CPU, then its statements and transactions per
+    decision (its published marks included)."""
+    before = (counter.statements, counter.transactions)
     counter.attach(engine)
     try:
-        latency = await _client_timed(gate.round_trip, in_flight, count)
+        latency, cpu = await _client_timed(gate.round_trip, in_flight, count)
         await gate.settle()
     finally:
         counter.detach(engine)
-    return latency
+    return latency, cpu, (counter.statements - before[0]) / count, (counter.transactions - before[1]) / count
 
 
 async def _measure(
@@ -325,10 +342,10 @@ async def _measure(
             jetstream = await closed_loop(echo.round_trip, in_flight=in_flight, count=baseline_count)
             postgres, postgres_cpu = await _client_timed(floor.raw, in_flight, baseline_count)
             session, session_cpu = await _client_timed(floor.session, in_flight, baseline_count)
-            local, local_cpu = await _counted(counter, engine, in_process, in_flight, baseline_count)
+            local, local_cpu, *sql = await _counted(counter, engine, in_process, in_flight, baseline_count)
             client = ClientCpu(postgres_cpu, session_cpu, local_cpu)
             results.append(
-                RiskLevel(in_flight, gate, jetstream, postgres, session, local, cpu, client, share)
+                RiskLevel(in_flight, gate, jetstream, postgres, session, local, cpu, client, share, *sql)
             )
         if set(in_process.outcomes) != {APPROVED}:
             raise RuntimeError(f"in-process decisions were not all approved: {dict(in_process.outcomes)}")
