@@ -21,6 +21,8 @@ from shared.domain.enums import DecisionOutcome
 _log = logging.getLogger(__name__)
 ROUND_S = 0.05
 """How long a round gathers marks: long enough to batch a busy gate, far under the outbox age."""
+RETRY_S = 1.0
+"""After a failed round (the database is away): wait this long rather than retry every round."""
 MAX_KEPT = 100_000
 """Marks kept across failed rounds; beyond that they are dropped (the outbox loop republishes)."""
 
@@ -53,7 +55,8 @@ class PublishedMarks:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                _log.exception("marking decisions published failed; the next round retries")
+                _log.exception("marking decisions published failed; retrying in %.0f s", RETRY_S)
+                await asyncio.sleep(RETRY_S)
 
     async def flush(self) -> None:
         """Write every mark noted so far; on failure they are kept for the next round."""

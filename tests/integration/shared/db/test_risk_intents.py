@@ -13,7 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cryptopulse.servers.ports import free_port
 from services.risk_gate.published import PublishedMarks
+from shared.db.engine import create_engine, create_sessionmaker
 from shared.db.repositories import intents
 from shared.db.repositories.disabled_rules import DisabledRuleRecord, DisabledRuleRepository
 from shared.db.repositories.intents import IntentRepository
@@ -258,3 +260,16 @@ async def test_published_marks_are_written_in_rounds_by_the_task(
         await _until_published(sessionmaker, {late})
     finally:
         task.cancel()
+
+
+async def test_published_marks_are_kept_when_the_database_is_away() -> None:
+    nowhere = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/none", pool_size=1)
+    try:
+        marks = PublishedMarks(create_sessionmaker(nowhere))
+        marks.add("i-1", OUT.APPROVED)
+        marks.add("i-1", OUT.APPROVED)  # the same mark twice is one mark
+        with pytest.raises(OSError):
+            await marks.flush()
+        assert marks.waiting == 1
+    finally:
+        await nowhere.dispose()
