@@ -1,6 +1,6 @@
 """The risk gate's floors, measured beside it in the same run: a raw JetStream echo (publish → pull
 consumer in another process → acknowledged publish back), a raw PostgreSQL transaction over asyncpg
-and through ``service_session``, the gate's own two transactions per decision run in this process,
+and through ``service_session``, the gate's own database work per decision run in this process,
 the pure checks in a tight loop, and the CPU each process spends per decision."""
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from services.risk_gate.intake import read_intent
 from services.risk_gate.markets import Listing
 from services.risk_gate.model import MarketView, Proposal
 from services.risk_gate.outgoing import decision, submit_order
+from services.risk_gate.published import PublishedMarks
 from services.risk_gate.references import ReferencePrices
 from shared.db.repositories import risk_limits
 from shared.db.tenancy import service_session
@@ -222,22 +223,37 @@ class StatementCounter:
 
 
 class InProcessGate:
-    """The gate's database work per decision, in this process: ``decide`` then ``published``."""
+    """The gate's database work per decision, in this process: ``decide``, then the decision is
+    marked published in the gate's batches (by a task the first round trip starts)."""
 
-    def __init__(self, decider: Decider, maker: IntentMaker) -> None:
+    def __init__(self, decider: Decider, marks: PublishedMarks, maker: IntentMaker) -> None:
         self._decider = decider
+        self._marks = marks
         self._maker = maker
+        self._task: asyncio.Task[None] | None = None
         self.outcomes: Counter[str] = Counter()
 
     async def round_trip(self, _: int) -> float:
+        if self._task is None:
+            self._task = asyncio.create_task(self._marks.run())
         intent = self._maker.next()
         proposal = Proposal.of(intent, uuid.UUID(intent.user_id), utc_now())
         started = time.perf_counter()
         out = await self._decider.decide(proposal)
-        await self._decider.published(out)
         elapsed = time.perf_counter() - started
+        self._marks.add(out.intent_id, out.status)
         self.outcomes[out.status.value] += 1
         return elapsed
+
+    async def settle(self) -> None:
+        """Write the marks noted so far (so a statement count includes them)."""
+        await self._marks.flush()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
 # -- PURE CHECKS -------------------------------------------------------------------------------------

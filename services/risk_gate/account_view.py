@@ -18,15 +18,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.risk_gate.account_rows import AccountRows, Ask, read_accounts
 from services.risk_gate.model import AccountView
-from shared.db.models.orders import Order
-from shared.db.models.portfolio import Balance, Position
-from shared.db.repositories import disabled_rules, intents, risk_accounts
+from shared.db.repositories import risk_accounts
 from shared.domain.enums import OrderSide
-from shared.domain.order_fsm import OPEN
 from shared.domain.risk_limits import Limits
 from shared.domain.symbols import split_symbol
 
@@ -69,23 +66,43 @@ async def account_view(
     """Lock the user (unless ``locked`` says the caller holds the lock already) and read their
     account; pass a reference price for every asset they hold."""
     account = locked or await risk_accounts.lock(session, user_id)
+    rows = await read_rows(session, user_id, venue, limits, now)
+    return await view_of(session, rows, account, symbols_reference, now=now, quote_asset=quote_asset)
 
-    position_rows = await session.execute(
-        select(Position.symbol, Position.quantity).where(
-            Position.user_id == user_id, Position.venue == venue, Position.quantity != 0
-        )
-    )
-    positions = {symbol: quantity for symbol, quantity in position_rows}
 
+async def read_rows(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    venue: str,
+    limits: Limits,
+    now: datetime,
+    intent_id: str | None = None,
+) -> AccountRows:
+    """The account's rows, under the lock the caller holds, with the windows ``limits`` set."""
+    return (await read_accounts(session, venue, [ask(user_id, limits, now, intent_id)]))[user_id]
+
+
+def ask(user_id: uuid.UUID, limits: Limits, now: datetime, intent_id: str | None = None) -> Ask:
+    """What to read for ``user_id``: the windows their limits set, and maybe a stored intent."""
+    return Ask(
+        user_id, intent_id, minute_ago=now - MINUTE,
+        digests_since=now - timedelta(seconds=limits.duplicate_window_s),
+        rules_since=now - timedelta(seconds=limits.rule_window_s),
+    )  # fmt: skip
+
+
+async def view_of(
+    session: AsyncSession,
+    rows: AccountRows,
+    account: risk_accounts.RiskAccount,
+    symbols_reference: Mapping[str, Decimal],
+    *,
+    now: datetime,
+    quote_asset: str = "USDT",
+) -> AccountView:
+    """Interpret the rows; a new equity high for the day is stored in ``session``'s transaction."""
     in_flight: dict[str, Decimal] = defaultdict(Decimal)
-    open_orders = (
-        await session.scalars(
-            select(Order).where(
-                Order.user_id == user_id, Order.venue == venue, Order.status.in_([s.value for s in OPEN])
-            )
-        )
-    ).all()
-    for order in open_orders:
+    for order in rows.open_orders:
         price = order.limit_price or symbols_reference.get(order.symbol)
         if order.requested_qty is not None:
             remaining: Decimal | None = order.requested_qty - order.filled_qty
@@ -95,18 +112,13 @@ async def account_view(
         if remaining is not None and remaining > 0:
             in_flight[order.symbol] += remaining if order.side == OrderSide.BUY else -remaining
 
-    balance_rows = await session.execute(
-        select(Balance.asset, Balance.free, Balance.locked).where(
-            Balance.user_id == user_id, Balance.venue == venue
-        )
-    )
     free: dict[str, Decimal] = defaultdict(Decimal)
     held: dict[str, Decimal] = {}
-    for asset, free_amount, locked_amount in balance_rows:
+    for asset, free_amount, locked_amount in rows.balances:
         free[asset] += free_amount
         held[asset] = free_amount + locked_amount
 
-    for intent in await intents.unplaced(session, user_id, venue):
+    for intent in rows.unplaced:
         price = intent.limit_price or symbols_reference.get(intent.symbol) or intent.reference_price
         quantity = _base_quantity(intent.quantity, intent.quote_quantity, price)
         base, quote = split_symbol(intent.symbol)
@@ -118,36 +130,27 @@ async def account_view(
         else:
             free[base] -= quantity or ZERO
 
-    intents_last_minute, orders_last_minute = await intents.throughput(session, user_id, now - MINUTE)
-    digests = await intents.recent_digests(
-        session, user_id, now - timedelta(seconds=limits.duplicate_window_s)
-    )
-    executions = await intents.rule_executions(
-        session, user_id, now - timedelta(seconds=limits.rule_window_s)
-    )
-    paused = await disabled_rules.disabled(session, user_id)
-
     equity = _equity(held, symbols_reference, quote_asset)
     today = now.astimezone(UTC).date()
     high_water = account.day_high_water if account.day == today else None
     if high_water is None or equity > high_water:
         high_water = equity
-        await risk_accounts.move_high_water(session, user_id, today, high_water)
+        await risk_accounts.move_high_water(session, account.user_id, today, high_water)
 
     return AccountView(
-        positions=positions,
+        positions=rows.positions,
         in_flight={symbol: quantity for symbol, quantity in in_flight.items() if quantity != 0},
         reference_prices=dict(symbols_reference),
-        open_orders=len(open_orders),
+        open_orders=len(rows.open_orders),
         free_balances=dict(free),
-        intents_last_minute=intents_last_minute,
-        orders_last_minute=orders_last_minute,
-        recent_digests=digests,
-        rule_executions=executions,
-        disabled_rules=frozenset(rule.rule_id for rule in paused),
+        intents_last_minute=rows.intents_last_minute,
+        orders_last_minute=rows.orders_last_minute,
+        recent_digests=rows.recent_digests,
+        rule_executions=rows.rule_executions,
+        disabled_rules=rows.disabled_rules,
         drawdown=high_water - equity,
         reduce_only=account.reduce_only,
     )
 
 
-__all__ = ["account_view"]
+__all__ = ["account_view", "ask", "read_rows", "view_of"]

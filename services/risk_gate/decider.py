@@ -1,4 +1,5 @@
-"""Decide intents, approvals, expiries and kills: each one transaction under the user's row lock.
+"""Decide intents, approvals, expiries and kills, each under the user's row lock; the intents that
+arrive together (of different users) share one transaction (``batching``).
 
 The lock (``risk_accounts`` ``FOR UPDATE``) is what makes limits hold across gate replicas: the
 second replica's decision reads the first one's approval before it counts headroom. The kill
@@ -6,16 +7,16 @@ switch is read from Postgres inside the same transaction, so it holds even when 
 
 Every decision is stored before anything is published; what the transaction stored is returned
 as ``Outgoing`` messages with deterministic ids, published after commit and then marked
-published. A crash in between leaves the intent in the outbox (``published`` ≠ ``status``), and
-``republish`` sends the same messages again, which JetStream drops as duplicates if they had
-gone out.
+published (in batches, by ``published.PublishedMarks``). A crash in between leaves the intent in
+the outbox (``published`` ≠ ``status``), and ``unpublished`` returns it to be sent again, with
+the same ids, which JetStream drops as duplicates if they had gone out.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -23,7 +24,9 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.risk_gate import checks
-from services.risk_gate.account_view import account_view
+from services.risk_gate.account_rows import AccountRows, lock_many, read_accounts
+from services.risk_gate.account_view import account_view, ask, view_of
+from services.risk_gate.batching import Coalescer
 from services.risk_gate.markets import Listing
 from services.risk_gate.model import Failure, Limits, MarketView, Proposal
 from services.risk_gate.outgoing import client_order_id, decision, submit_order
@@ -71,49 +74,44 @@ class Decider:
         self._references = references
         self._venue = venue
         self._clock = clock
+        self._batches = Coalescer(self.decide_many, lambda p: p.user_id)
 
     # -- INTENTS -----------------------------------------------------------------------------------
 
     async def decide(self, proposal: Proposal) -> Outgoing:
         """Check the intent and store approved, pending, denied or killed; a replayed id gets the
-        stored decision back."""
+        stored decision back. Intents of other users submitted meanwhile share the transaction."""
+        return await self._batches.submit(proposal)
+
+    async def decide_many(self, proposals: Sequence[Proposal]) -> list[Outgoing]:
+        """Decide intents of distinct users in one transaction, in three statements besides the
+        tenancy's: every lock and limits, then (a fresh snapshot, after the locks) every row the
+        checks read, then one insert of every decision, whose values are the records returned."""
+        if len({p.user_id for p in proposals}) != len(proposals):
+            raise ValueError("one intent per user in a batch: a user's intents are decided in turn")
         now = self._clock()
         async with service_session(self._sessionmaker) as session:
-            account = await risk_accounts.lock(session, proposal.user_id)
-            existing = await intents.get(session, proposal.intent_id)
-            if existing is not None:
-                return self._outgoing(existing, now)
-            limits = await risk_limits.load(session, proposal.user_id)
-            market = self._market(proposal.symbol, limits, now)
-            status, failure = await self._judge(session, proposal, limits, market, now, account)
-            expires_at = now + timedelta(seconds=limits.approval_ttl_s) if status is D.PENDING else None
-            await intents.record_decision(
-                session,
-                intent_id=proposal.intent_id,
-                user_id=proposal.user_id,
-                correlation_id=proposal.correlation_id,
-                source=proposal.source,
-                rule_id=proposal.rule_id,
-                venue=proposal.venue,
-                symbol=proposal.symbol,
-                side=proposal.side,
-                order_type=proposal.order_type,
-                quantity=proposal.quantity,
-                quote_quantity=proposal.quote_quantity,
-                limit_price=proposal.limit_price,
-                digest=proposal.digest,
-                reference_price=market.reference_price,
-                status=status,
-                check_name=failure.check if failure else None,
-                reason=failure.reason if failure else None,
-                decided_by=GATE if status is not D.PENDING else None,
-                expires_at=expires_at,
-                client_order_id=client_order_id(proposal.intent_id) if status is D.APPROVED else None,
-                now=now,
-            )
-            stored = await intents.get(session, proposal.intent_id)
-            assert stored is not None
-        return self._outgoing(stored, now)
+            locked = await lock_many(session, [p.user_id for p in proposals])
+            asks = [ask(p.user_id, locked[p.user_id][1], now, p.intent_id) for p in proposals]
+            read = await read_accounts(session, self._venue, asks)
+            records: list[IntentRecord] = []
+            for proposal in proposals:
+                account, limits = locked[proposal.user_id]
+                rows = read[proposal.user_id]
+                if rows.existing is not None:
+                    records.append(rows.existing)
+                    continue
+                market = self._market(proposal.symbol, limits, now)
+                status, failure = await self._judge(session, proposal, limits, market, now, account, rows)
+                records.append(_record_of(proposal, market, status, failure, limits, now))
+            fresh = [r for p, r in zip(proposals, records, strict=True) if read[p.user_id].existing is None]
+            stored = await intents.record_decisions(session, fresh)
+            for index, record in enumerate(records):
+                if record.intent_id not in stored and read[record.user_id].existing is None:
+                    taken = await intents.get(session, record.intent_id)  # another user's id
+                    assert taken is not None
+                    records[index] = taken
+        return [self._outgoing(record, now) for record in records]
 
     async def _judge(
         self,
@@ -123,14 +121,12 @@ class Decider:
         market: MarketView,
         now: datetime,
         account: RiskAccount,
+        rows: AccountRows,
     ) -> tuple[DecisionOutcome, Failure | None]:
-        kill = await kill_switches.engaged_for(session, proposal.user_id)
-        if kill is not None:
-            return D.KILLED, Failure("kill_switch", f"kill switch engaged ({kill.scope}): {kill.reason}")
-        view = await account_view(
-            session, proposal.user_id, self._venue, self._reference_prices(), limits=limits, now=now,
-            locked=account,
-        )  # fmt: skip
+        if rows.kill is not None:
+            scope, reason = rows.kill
+            return D.KILLED, Failure("kill_switch", f"kill switch engaged ({scope}): {reason}")
+        view = await view_of(session, rows, account, self._reference_prices(), now=now)
         failure = checks.evaluate(proposal, limits, market, view, now)
         if failure is None:
             return (D.APPROVED if account.mode is TradingMode.AUTONOMOUS else D.PENDING), None
@@ -261,10 +257,6 @@ class Decider:
 
     # -- OUTBOX ------------------------------------------------------------------------------------
 
-    async def published(self, sent: Outgoing) -> None:
-        async with service_session(self._sessionmaker) as session:
-            await intents.mark_published(session, sent.intent_id, sent.status)
-
     async def unpublished(self, older_than: timedelta) -> list[Outgoing]:
         now = self._clock()
         async with service_session(self._sessionmaker) as session:
@@ -305,6 +297,31 @@ class Decider:
         if record.status is D.APPROVED:
             command = submit_order(_proposal_of(record), record.decided_at or now)
         return Outgoing(record.intent_id, record.status, message, command)
+
+
+def _record_of(
+    proposal: Proposal,
+    market: MarketView,
+    status: DecisionOutcome,
+    failure: Failure | None,
+    limits: Limits,
+    now: datetime,
+) -> IntentRecord:
+    """The row ``record_decisions`` stores, as ``intents.get`` would read it back."""
+    return IntentRecord(
+        intent_id=proposal.intent_id, user_id=proposal.user_id, correlation_id=proposal.correlation_id,
+        source=proposal.source.value, rule_id=proposal.rule_id, venue=proposal.venue.value,
+        symbol=proposal.symbol, side=proposal.side.value, order_type=proposal.order_type.value,
+        quantity=proposal.quantity, quote_quantity=proposal.quote_quantity,
+        limit_price=proposal.limit_price, digest=proposal.digest,
+        reference_price=market.reference_price, status=status,
+        check_name=failure.check if failure else None, reason=failure.reason if failure else None,
+        decided_by=GATE if status is not D.PENDING else None, created_at=now,
+        decided_at=None if status is D.PENDING else now,
+        expires_at=now + timedelta(seconds=limits.approval_ttl_s) if status is D.PENDING else None,
+        client_order_id=client_order_id(proposal.intent_id) if status is D.APPROVED else None,
+        settled=False,
+    )  # fmt: skip
 
 
 def _proposal_of(record: IntentRecord) -> Proposal:

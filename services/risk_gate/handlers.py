@@ -8,6 +8,7 @@ gets a denied decision saying why. Nothing of it is ever forwarded.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from services.risk_gate.decider import Decider, Outgoing
 from services.risk_gate.intake import VALIDATION, Refused, read_intent, subject_user
 from services.risk_gate.markets import Listing
 from services.risk_gate.outgoing import decision
+from services.risk_gate.published import PublishedMarks
 from shared.db.repositories.kill_switches import KillSwitchRepository
 from shared.db.repositories.risk_accounts import RiskAccountRepository
 from shared.db.repositories.risk_audit import RiskAuditRepository
@@ -42,6 +44,7 @@ class Handlers:
         self,
         decider: Decider,
         publisher: JetStreamPublisher,
+        marks: PublishedMarks,
         sessionmaker: async_sessionmaker[AsyncSession],
         listing: Listing,
         *,
@@ -50,6 +53,7 @@ class Handlers:
     ) -> None:
         self._decider = decider
         self._publisher = publisher
+        self._marks = marks
         self._listing = listing
         self._venue = venue
         self._clock = clock
@@ -58,11 +62,15 @@ class Handlers:
         self._kills = KillSwitchRepository(sessionmaker)
 
     async def publish(self, out: Outgoing) -> None:
-        """Publish a stored decision (and its order), then take it out of the outbox."""
-        await self._publisher.publish(subjects.decisions(out.decision.user_id), out.decision)
+        """Publish a stored decision and its order (together: neither waits for the other's
+        acknowledgement), then note it for the next batch out of the outbox."""
+        sends = [self._publisher.publish(subjects.decisions(out.decision.user_id), out.decision)]
         if out.command is not None:
-            await self._publisher.publish(subjects.order_commands(out.command.venue.value), out.command)
-        await self._decider.published(out)
+            sends.append(
+                self._publisher.publish(subjects.order_commands(out.command.venue.value), out.command)
+            )
+        await asyncio.gather(*sends)
+        self._marks.add(out.intent_id, out.status)
 
     async def on_intent(self, message: Any) -> None:
         proposal = read_intent(

@@ -17,13 +17,16 @@ from datetime import timedelta
 
 from nats.aio.msg import Msg
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from services.risk_gate.decider import Decider
 from services.risk_gate.handlers import Handlers
 from services.risk_gate.markets import Listing, load_listing
+from services.risk_gate.published import PublishedMarks
 from services.risk_gate.references import ReferencePrices
 from shared.config.settings import RiskGateSettings
+from shared.db.engine import create_engine, create_sessionmaker
 from shared.messages import subjects
 from shared.messages.market import TradeTick
 from shared.messaging.dead_letter import DeadLetterBox
@@ -36,6 +39,8 @@ CLOSE_TIMEOUT_S = 5.0
 OUTBOX_AGE = timedelta(seconds=5)
 """A stored decision unpublished for this long was orphaned by a crash: publish it again."""
 FIRST_LISTING_RETRY_S = 1.0
+POOL_SIZE = 5
+"""As every service's (plus SQLAlchemy's overflow of 10): 15 decisions of different users at once."""
 _log = logging.getLogger(__name__)
 
 
@@ -46,6 +51,8 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
     references = ReferencePrices()
     consumers: list[PullConsumer] = []
     tasks: list[asyncio.Task[None]] = []
+    engines: list[AsyncEngine] = []
+    marks: list[PublishedMarks] = []
 
     async def on_start(rt: ServiceRuntime) -> None:
         assert rt.publisher is not None and rt.dead_letters is not None
@@ -53,9 +60,16 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
         paper_url = settings.risk_gate_paper_url if venue == "paper" else None
         await load_listing(listing, venue=venue, paper_url=paper_url)
         rt.checks["listing"] = lambda: listing.loaded
-        sessionmaker = rt.sessionmaker()
+        # The gate's own pool, without the pre-ping the shared engine does on every checkout (a
+        # round trip per transaction). Safe here: a connection PostgreSQL dropped fails its
+        # statement with a disconnect error, SQLAlchemy then invalidates the whole pool, and the
+        # decision's transaction, never committed, is retried when its message is redelivered.
+        engine = create_engine(settings.database_url, pool_size=POOL_SIZE, pool_pre_ping=False)
+        engines.append(engine)
+        sessionmaker = create_sessionmaker(engine)
         decider = Decider(sessionmaker, listing, references, venue=venue)
-        handlers = Handlers(decider, rt.publisher, sessionmaker, listing, venue=venue)
+        marks.append(PublishedMarks(sessionmaker))
+        handlers = Handlers(decider, rt.publisher, marks[0], sessionmaker, listing, venue=venue)
         await rt.nats.subscribe(subjects.trades(venue, subjects.ANY), cb=_tick_observer(references))
         consumers.extend(_consumers(rt, rt.dead_letters, handlers, settings))
 
@@ -82,6 +96,7 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
         tasks.append(_every(settings.risk_gate_expiry_interval_s, expire, "expiry"))
         tasks.append(_every(OUTBOX_AGE.total_seconds(), republish, "outbox"))
         tasks.append(asyncio.create_task(refresh(), name="listing"))
+        tasks.append(asyncio.create_task(marks[0].run(), name="published"))
 
     async def on_stop(_: ServiceRuntime) -> None:
         for consumer in consumers:
@@ -93,8 +108,22 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
                 await asyncio.gather(*tasks, return_exceptions=True)
         except TimeoutError:
             _log.warning("risk gate tasks did not stop in time")
+        await _close(marks, engines)
 
     return create_service_app(runtime, on_start=on_start, on_stop=on_stop)
+
+
+async def _close(marks: list[PublishedMarks], engines: list[AsyncEngine]) -> None:
+    """Mark what was published but not marked yet (else the outbox loop sends it again), then
+    close the gate's pool."""
+    try:
+        async with asyncio.timeout(CLOSE_TIMEOUT_S):
+            for published in marks:
+                await published.flush()
+    except Exception:
+        _log.warning("could not mark the last decisions published; they will be sent again")
+    for engine in engines:
+        await engine.dispose()
 
 
 def _tick_observer(references: ReferencePrices) -> Callable[[Msg], Awaitable[None]]:

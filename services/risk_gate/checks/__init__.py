@@ -13,9 +13,11 @@ credit thresholds, erroneous and duplicative orders and restricted instruments.
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime
+from decimal import localcontext
 
-from services.risk_gate.checks._common import Check
+from services.risk_gate.checks._common import EXACT, Check
 from services.risk_gate.checks.account import BALANCE, REDUCE_ONLY, balance, reduce_only, reduce_only_active
 from services.risk_gate.checks.exposure import (
     MAX_ORDER_QUANTITY,
@@ -91,16 +93,19 @@ CHECKS: tuple[Check, ...] = (
 """Evaluation order; each check's name is its function's name."""
 
 CHECK_NAMES: tuple[str, ...] = tuple(check.__name__ for check in CHECKS)
+_UNWRAPPED: tuple[Check, ...] = tuple(inspect.unwrap(check) for check in CHECKS)
+"""The checks without their own ``exact`` context: ``evaluate`` enters it once for all of them."""
 
 
 def evaluate(
     proposal: Proposal, limits: Limits, market: MarketView, account: AccountView, now: datetime
 ) -> Failure | None:
     """The first check that refuses, or None when every check passes."""
-    for check in CHECKS:
-        failure = check(proposal, limits, market, account, now)
-        if failure is not None:
-            return failure
+    with localcontext(EXACT):
+        for check in _UNWRAPPED:
+            failure = check(proposal, limits, market, account, now)
+            if failure is not None:
+                return failure
     return None
 
 

@@ -9,12 +9,13 @@ by the kill switch, or whose parameters changed, finds nothing to move and is re
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, exists, func, select, union_all, update
+from sqlalchemy import ColumnElement, Table, exists, func, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -62,6 +63,14 @@ def _now(now: datetime | None) -> Any:
     return func.now() if now is None else now
 
 
+_INTENTS = cast(Table, IntentRow.__table__)
+_RECORD = (
+    insert(_INTENTS).on_conflict_do_nothing(index_elements=["intent_id"]).returning(_INTENTS.c.intent_id)
+)
+"""Built once, on the table rather than the entity: no ORM bulk-insert machinery on the decision
+path (it cost more CPU than the rest of the statement)."""
+
+
 async def record_decision(
     session: AsyncSession,
     *,
@@ -93,21 +102,32 @@ async def record_decision(
     stays usable to record nothing and answer "duplicate". Enums may be passed for the text fields.
     """
     at = _now(now)
-    decided_at = None if status is DecisionOutcome.PENDING else at
-    inserted = await session.scalar(
-        insert(IntentRow)
-        .values(
-            intent_id=intent_id, user_id=user_id, correlation_id=correlation_id, source=str(source),
-            rule_id=rule_id, venue=str(venue), symbol=symbol, side=str(side), order_type=str(order_type),
-            quantity=quantity, quote_quantity=quote_quantity, limit_price=limit_price, digest=digest,
-            reference_price=reference_price, status=status.value, check_name=check_name, reason=reason,
-            decided_by=decided_by, created_at=at, decided_at=decided_at,
-            expires_at=expires_at, client_order_id=client_order_id,
-        )
-        .on_conflict_do_nothing(index_elements=[IntentRow.intent_id])
-        .returning(IntentRow.intent_id)
-    )  # fmt: skip
-    return inserted is not None
+    values: dict[str, Any] = {
+        "intent_id": intent_id, "user_id": user_id, "correlation_id": correlation_id,
+        "source": str(source), "rule_id": rule_id, "venue": str(venue), "symbol": symbol,
+        "side": str(side), "order_type": str(order_type), "quantity": quantity,
+        "quote_quantity": quote_quantity, "limit_price": limit_price, "digest": digest,
+        "reference_price": reference_price, "status": status.value, "check_name": check_name,
+        "reason": reason, "decided_by": decided_by, "created_at": at,
+        "decided_at": None if status is DecisionOutcome.PENDING else at,
+        "expires_at": expires_at, "client_order_id": client_order_id,
+    }  # fmt: skip
+    if now is None:  # the database's clock: a SQL expression, so not a parameter of _RECORD
+        return await session.scalar(_RECORD.values(values)) is not None
+    return (await session.execute(_RECORD, values)).first() is not None
+
+
+async def record_decisions(session: AsyncSession, records: Sequence[IntentRecord]) -> set[str]:
+    """Store many intents with their first decision, exactly as given, in one statement; return
+    the ids stored (an id already taken is left out, as ``record_decision`` returns False)."""
+    if not records:
+        return set()
+    rows = [
+        {f.name: getattr(r, f.name) for f in fields(IntentRecord) if f.name != "settled"}
+        | {"status": r.status.value}
+        for r in records
+    ]
+    return set((await session.execute(_RECORD, rows)).scalars())
 
 
 async def get(session: AsyncSession, intent_id: str, *, for_update: bool = False) -> IntentRecord | None:
@@ -218,6 +238,22 @@ async def mark_published(session: AsyncSession, intent_id: str, status: Decision
     )
 
 
+_MARK_MANY = text(
+    """UPDATE intents AS i SET published = m.status
+    FROM unnest(CAST(:intent_ids AS text[]), CAST(:statuses AS text[])) AS m (intent_id, status)
+    WHERE i.intent_id = m.intent_id AND i.status = m.status"""
+)
+
+
+async def mark_many_published(session: AsyncSession, sent: Sequence[tuple[str, DecisionOutcome]]) -> None:
+    """``mark_published`` for many (intent, status) pairs in one statement."""
+    if sent:
+        await session.execute(
+            _MARK_MANY,
+            {"intent_ids": [intent_id for intent_id, _ in sent], "statuses": [s.value for _, s in sent]},
+        )
+
+
 async def outbox(session: AsyncSession, older_than: datetime, limit: int = 500) -> list[IntentRecord]:
     """Intents whose current status was stored but not yet published (a crash in between)."""
     rows = await session.scalars(
@@ -322,8 +358,11 @@ __all__ = [
     "IntentRecord",
     "IntentRepository",
     "get",
+    "mark_many_published",
+    "mark_published",
     "recent_digests",
     "record_decision",
+    "record_decisions",
     "rule_executions",
     "settle",
     "throughput",

@@ -12,8 +12,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -40,29 +41,45 @@ class RiskAccount:
 
     @classmethod
     def of(cls, row: RiskAccountRow) -> RiskAccount:
-        return cls(
-            row.user_id, TradingMode(row.mode), row.reduce_only, row.reduce_only_since,
-            row.day, row.day_high_water, row.updated_at,
-        )  # fmt: skip
+        return account_of(row)
+
+
+_ACCOUNTS = cast(Table, RiskAccountRow.__table__)
+# Core statements on the table, built once: the lock is on every decision's path.
+_LOCK = select(_ACCOUNTS).where(_ACCOUNTS.c.user_id == bindparam("user_id")).with_for_update()
+_CREATE = (
+    insert(_ACCOUNTS).values(user_id=bindparam("user_id")).on_conflict_do_nothing(index_elements=["user_id"])
+)
+_HIGH_WATER = (
+    update(_ACCOUNTS)
+    .where(_ACCOUNTS.c.user_id == bindparam("account"))
+    .values(updated_at=func.now())
+    .execution_options(synchronize_session=False)
+)
+
+
+def account_of(row: Any) -> RiskAccount:
+    """From a row holding ``RiskAccountRow``'s columns (ORM entity or Core row)."""
+    return RiskAccount(
+        row.user_id, TradingMode(row.mode), row.reduce_only, row.reduce_only_since,
+        row.day, row.day_high_water, row.updated_at,
+    )  # fmt: skip
 
 
 async def lock(session: AsyncSession, user_id: uuid.UUID) -> RiskAccount:
     """Create the user's row if missing, then lock it until ``session``'s transaction ends.
 
+    One Core statement when the row exists (every decision but a user's first). Otherwise
     ``ON CONFLICT DO NOTHING`` makes the first decision of two replicas race-safe: one inserts,
     the other finds the row, and both then queue on ``FOR UPDATE``.
     """
-    await session.execute(
-        insert(RiskAccountRow).values(user_id=user_id).on_conflict_do_nothing(index_elements=["user_id"])
-    )
-    row = await session.scalar(
-        select(RiskAccountRow)
-        .where(RiskAccountRow.user_id == user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    params = {"user_id": user_id}
+    row = (await session.execute(_LOCK, params)).first()
+    if row is None:
+        await session.execute(_CREATE, params)
+        row = (await session.execute(_LOCK, params)).first()
     assert row is not None
-    return RiskAccount.of(row)
+    return account_of(row)
 
 
 async def _write(session: AsyncSession, user_id: uuid.UUID, **values: object) -> RiskAccount:
@@ -108,7 +125,7 @@ async def change_reduce_only(
 
 async def move_high_water(session: AsyncSession, user_id: uuid.UUID, day: date, high_water: Decimal) -> None:
     """Store the day's equity high-water mark (not audited: it is a measurement, not a decision)."""
-    await _write(session, user_id, day=day, day_high_water=high_water)
+    await session.execute(_HIGH_WATER, {"account": user_id, "day": day, "day_high_water": high_water})
 
 
 class RiskAccountRepository:

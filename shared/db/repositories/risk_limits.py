@@ -21,7 +21,8 @@ from shared.db.tenancy import service_session
 from shared.domain.risk_limits import LIMIT_NAMES, Limits, apply_changes
 
 
-def _limits_of(row: RiskLimitsRow | None) -> Limits:
+def limits_of(row: Any) -> Limits:
+    """From a row holding the limit columns (ORM entity or Core row); None: the defaults."""
     if row is None:
         return Limits()
     values: dict[str, Any] = {name: getattr(row, name) for name in LIMIT_NAMES}
@@ -40,7 +41,7 @@ def _columns_of(limits: Limits) -> dict[str, Any]:
 async def load(session: AsyncSession, user_id: uuid.UUID, *, for_update: bool = False) -> Limits:
     """The user's limits in ``session``'s transaction (the defaults when they never changed any)."""
     query = select(RiskLimitsRow).where(RiskLimitsRow.user_id == user_id)
-    return _limits_of(await session.scalar(query.with_for_update() if for_update else query))
+    return limits_of(await session.scalar(query.with_for_update() if for_update else query))
 
 
 class RiskLimitsRepository:
@@ -80,4 +81,4 @@ class RiskLimitsRepository:
             return new
 
 
-__all__ = ["RiskLimitsRepository", "load"]
+__all__ = ["RiskLimitsRepository", "limits_of", "load"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 
 import pytest
 
@@ -297,3 +297,10 @@ def test_around_the_boundaries_evaluate_never_raises_and_every_later_check_gets_
         outcomes.add(None if first is None else first.check)
     later = {"reduce_only", "lot_size", "notional", "price_collar", "cumulative_collar", "max_order_value"}
     assert later | {"max_position", "max_total_exposure", "balance", None} <= outcomes, outcomes
+
+
+def test_evaluate_is_exact_whatever_the_callers_decimal_context() -> None:
+    over = proposal(quantity=D("0.83334"))  # 25000.20 at 30000.00: over the 25000 limit by 0.20
+    with localcontext(Context(prec=4)):  # where 0.83334 x 30000.00 would round to 25000
+        failure = evaluate(over, LIMITS, MARKET, ACCOUNT, NOW)
+    assert failure is not None and failure.check == "max_order_value"

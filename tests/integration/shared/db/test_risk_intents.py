@@ -13,6 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cryptopulse.servers.ports import free_port
+from services.risk_gate.published import PublishedMarks
+from shared.db.engine import create_engine, create_sessionmaker
 from shared.db.repositories import intents
 from shared.db.repositories.disabled_rules import DisabledRuleRecord, DisabledRuleRepository
 from shared.db.repositories.intents import IntentRepository
@@ -207,3 +210,66 @@ async def test_rules_are_disabled_once_enabled_explicitly_and_audited(
     assert [(e.action, e.details["rule_id"]) for e in reversed(audit)] == [
         ("rule.disable", "r1"), ("rule.disable", "r2"), ("rule.enable", "r1"), ("rule.disable", "r1"),
     ]  # fmt: skip
+
+
+async def _unpublished(sessionmaker: async_sessionmaker[AsyncSession], ids: set[str]) -> set[str]:
+    async with service_session(sessionmaker) as session:
+        later = datetime.now(UTC) + timedelta(hours=1)
+        return {r.intent_id for r in await intents.outbox(session, later, limit=100_000)} & ids
+
+
+async def _until_published(sessionmaker: async_sessionmaker[AsyncSession], ids: set[str]) -> None:
+    for _ in range(500):
+        if not await _unpublished(sessionmaker, ids):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"still in the outbox after 10 s: {await _unpublished(sessionmaker, ids)}")
+
+
+async def test_many_marks_in_one_statement_skip_an_intent_that_moved_on(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    user = await _user(sessionmaker)
+    pending = await record(sessionmaker, user)
+    denied = await record(sessionmaker, user, status=OUT.DENIED, reason="no")
+    moved = await record(sessionmaker, user)
+    async with service_session(sessionmaker) as session:
+        assert await intents.transition(session, moved, OUT.PENDING, OUT.APPROVED) is not None
+    assert await _unpublished(sessionmaker, {pending, denied, moved}) == {pending, denied, moved}
+
+    async with service_session(sessionmaker) as session:
+        sent = [(pending, OUT.PENDING), (denied, OUT.DENIED), (moved, OUT.PENDING), ("unknown", OUT.DENIED)]
+        await intents.mark_many_published(session, sent)
+    assert await _unpublished(sessionmaker, {pending, denied, moved}) == {moved}  # approval still to send
+
+
+async def test_published_marks_are_written_in_rounds_by_the_task(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    user = await _user(sessionmaker)
+    ids = {await record(sessionmaker, user, status=OUT.DENIED, reason="no") for _ in range(3)}
+    marks = PublishedMarks(sessionmaker, round_s=0.01)
+    task = asyncio.create_task(marks.run())
+    try:
+        for intent_id in ids:
+            marks.add(intent_id, OUT.DENIED)
+        await _until_published(sessionmaker, ids)
+        assert marks.waiting == 0
+        late = await record(sessionmaker, user, status=OUT.DENIED, reason="no")
+        marks.add(late, OUT.DENIED)  # the task waits for marks, and takes later ones too
+        await _until_published(sessionmaker, {late})
+    finally:
+        task.cancel()
+
+
+async def test_published_marks_are_kept_when_the_database_is_away() -> None:
+    nowhere = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/none", pool_size=1)
+    try:
+        marks = PublishedMarks(create_sessionmaker(nowhere))
+        marks.add("i-1", OUT.APPROVED)
+        marks.add("i-1", OUT.APPROVED)  # the same mark twice is one mark
+        with pytest.raises(OSError):
+            await marks.flush()
+        assert marks.waiting == 1
+    finally:
+        await nowhere.dispose()

@@ -1,0 +1,109 @@
+"""Decisions in batches: one transaction for the intents of several users, each stored exactly as
+returned, a redelivered intent answered with its stored decision, and one intent per user a batch."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.paper_exchange.markets import spec_for, symbol_info
+from services.risk_gate.decider import Decider
+from services.risk_gate.markets import Listing
+from services.risk_gate.model import Proposal
+from services.risk_gate.references import ReferencePrices
+from shared.db.repositories import intents
+from shared.db.repositories.portfolio import PortfolioRepository
+from shared.db.repositories.users import UserRepository
+from shared.domain.enums import DecisionOutcome, IntentSource, OrderSide, OrderType, VenueName
+from shared.messages.base import Message, utc_now
+from shared.messages.intents import TradeIntentCreated
+
+pytestmark = pytest.mark.postgres
+OUT = DecisionOutcome
+PRICE = Decimal("30000.00")
+
+
+@pytest.fixture
+def decider(sessionmaker: async_sessionmaker[AsyncSession]) -> Decider:
+    listing = Listing()
+    listing.replace({"BTC/USDT": {"spot": True, "active": True, "info": symbol_info(spec_for("BTC/USDT"))}})
+    references = ReferencePrices()
+    references.observe("BTC/USDT", PRICE, utc_now())
+    return Decider(sessionmaker, listing, references, venue="paper")
+
+
+async def _trader(sessionmaker: async_sessionmaker[AsyncSession]) -> uuid.UUID:
+    """A user in manual mode with money: a small buy passes every check and waits for approval."""
+    user = (await UserRepository(sessionmaker).create(f"d{uuid.uuid4().hex[:10]}@example.com", "D")).id
+    await PortfolioRepository(sessionmaker).save_balances(
+        user, "paper", {"USDT": (Decimal(10_000), Decimal(0))}
+    )
+    return user
+
+
+def _sent(message: Message) -> dict[str, Any]:
+    """A message as published, but for when this copy of it was built."""
+    return message.model_dump(exclude={"ts_init"})
+
+
+def _proposal(user: uuid.UUID, price: str = "29700.00") -> Proposal:
+    intent = TradeIntentCreated(
+        intent_id=f"b-{uuid.uuid4().hex}", user_id=str(user), source=IntentSource.PARSER,
+        venue=VenueName.PAPER, symbol="BTC/USDT", side=OrderSide.BUY, order_type=OrderType.LIMIT,
+        quantity=Decimal("0.001"), limit_price=Decimal(price), ts_event=utc_now(),
+    )  # fmt: skip
+    return Proposal.of(intent, user, utc_now())
+
+
+async def test_a_batch_stores_each_decision_exactly_as_it_returns_it(
+    sessionmaker: async_sessionmaker[AsyncSession], decider: Decider
+) -> None:
+    users = [await _trader(sessionmaker) for _ in range(3)]
+    proposals = [_proposal(user) for user in users]
+    outs = await decider.decide_many(proposals)
+    assert [out.intent_id for out in outs] == [p.intent_id for p in proposals]
+    assert {out.status for out in outs} == {OUT.PENDING}
+    repository = intents.IntentRepository(sessionmaker)
+    for out in outs:
+        stored = await repository.get(out.intent_id)
+        assert stored is not None
+        again = decider._outgoing(stored, utc_now())  # what a redelivery or the outbox would publish
+        assert _sent(again.decision) == _sent(out.decision) and again.command == out.command
+
+
+async def test_a_redelivered_intent_in_a_batch_gets_its_stored_decision(
+    sessionmaker: async_sessionmaker[AsyncSession], decider: Decider
+) -> None:
+    alice, bob = await _trader(sessionmaker), await _trader(sessionmaker)
+    first = _proposal(alice)
+    (decided,) = await decider.decide_many([first])
+    same_digest = _proposal(bob, "29700.00")
+    again, other = await decider.decide_many([first, same_digest])
+    assert _sent(again.decision) == _sent(decided.decision)  # same message id: JetStream drops it
+    assert other.status is OUT.PENDING
+    # Bob's second intent with the same parameters, in the next batch, is a duplicate: the first is counted.
+    (duplicate,) = await decider.decide_many([_proposal(bob, "29700.00")])
+    assert duplicate.status is OUT.DENIED and duplicate.decision.check == "duplicate_intent"
+
+
+async def test_one_intent_per_user_in_a_batch(
+    sessionmaker: async_sessionmaker[AsyncSession], decider: Decider
+) -> None:
+    user = await _trader(sessionmaker)
+    with pytest.raises(ValueError, match="one intent per user"):
+        await decider.decide_many([_proposal(user), _proposal(user, "29600.00")])
+
+
+async def test_concurrent_decisions_share_a_batch_and_a_users_second_waits_for_the_first(
+    sessionmaker: async_sessionmaker[AsyncSession], decider: Decider
+) -> None:
+    users = [await _trader(sessionmaker) for _ in range(4)]
+    proposals = [_proposal(user) for user in users] + [_proposal(users[0], "29700.00")]
+    outs = await asyncio.gather(*(decider.decide(p) for p in proposals))
+    assert [out.status for out in outs] == [OUT.PENDING] * 4 + [OUT.DENIED]  # the repeat saw the first
+    assert outs[-1].decision.check == "duplicate_intent"
