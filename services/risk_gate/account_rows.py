@@ -23,14 +23,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db.models.orders import OPEN_STATUS_SQL
 from shared.db.repositories.intents import IntentRecord
 from shared.db.repositories.risk_accounts import RiskAccount, account_of
 from shared.db.repositories.risk_limits import limits_of
 from shared.domain.enums import DecisionOutcome
-from shared.domain.order_fsm import OPEN
 from shared.domain.risk_limits import LIMIT_NAMES, Limits
 
-_OPEN_SQL = ", ".join(sorted(f"'{status.value}'" for status in OPEN))
 _INTENT_COLUMNS = tuple(f.name for f in fields(IntentRecord))
 _MINE = "user_id = q.user_id AND venue = :venue"
 
@@ -55,7 +54,7 @@ _READ = text(
   array(SELECT row(symbol, quantity) FROM positions WHERE {_MINE} AND quantity <> 0) AS positions,
   array(SELECT row(symbol, side, limit_price, requested_qty, filled_qty, requested_quote_qty,
                    filled_quote_qty)
-          FROM orders WHERE {_MINE} AND status IN ({_OPEN_SQL})) AS open_orders,
+          FROM orders WHERE {_MINE} AND status IN ({OPEN_STATUS_SQL})) AS open_orders,
   array(SELECT row(asset, free, locked) FROM balances WHERE {_MINE}) AS balances,
   array(SELECT row(u.symbol, u.side, u.limit_price, u.quantity, u.quote_quantity, u.reference_price)
           FROM intents u

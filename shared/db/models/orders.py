@@ -17,13 +17,26 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, Text, UniqueConstraint, func, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.base import Base
 from shared.domain.enums import OrderStatus
+from shared.domain.order_fsm import OPEN
 
 _STATUS_SQL = ", ".join(f"'{status}'" for status in OrderStatus)
+OPEN_STATUS_SQL = ", ".join(sorted(f"'{status.value}'" for status in OPEN))
+"""The statuses of an order the venue may still change, as SQL (the open-orders index's predicate)."""
 
 
 class Order(Base):
@@ -39,6 +52,13 @@ class Order(Base):
         CheckConstraint(f"status IN ({_STATUS_SQL})", name="status_known"),
         CheckConstraint("requested_qty IS NOT NULL OR requested_quote_qty IS NOT NULL", name="has_quantity"),
         CheckConstraint("filled_qty >= 0 AND filled_quote_qty >= 0", name="filled_not_negative"),
+        # The risk gate reads a user's open orders in every decision: a few rows of a large table.
+        Index(
+            "ix_orders_open_by_user",
+            "user_id",
+            "venue",
+            postgresql_where=text(f"status IN ({OPEN_STATUS_SQL})"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, server_default=text("gen_random_uuid()"))
