@@ -68,10 +68,8 @@ def _move(order: Order, target: OrderStatus, pending: _Pending) -> None:
     pending.reached.append(target)
 
 
-ORDER_COLUMNS: tuple[str, ...] = tuple(c.name for c in Order.__table__.columns)
-FILL_COLUMNS: tuple[str, ...] = tuple(c.name for c in Fill.__table__.columns)
-_UUIDS = ("id", "user_id", "order_id")
-_COMPARED = tuple(name for name in ORDER_COLUMNS if name != "id")
+_ORDER_COLUMNS: tuple[str, ...] = tuple(c.name for c in Order.__table__.columns)
+_COMPARED = tuple(name for name in _ORDER_COLUMNS if name != "id")
 _OPEN = [s.value for s in OPEN]
 _FINISHED = [S.FILLED.value, S.CANCELED.value, S.EXPIRED.value]
 
@@ -124,20 +122,19 @@ def _uuid(value: object) -> uuid.UUID:
 
 def _order(record: asyncpg.Record) -> Order:
     values = dict(record)
-    for name in ("id", "user_id"):
-        values[name] = _uuid(values[name])
+    values["id"], values["user_id"] = _uuid(values["id"]), _uuid(values["user_id"])
     return Order(**values)
 
 
 def _fill(record: asyncpg.Record) -> Fill:
     values = dict(record)
-    for name in _UUIDS:
+    for name in ("id", "user_id", "order_id"):
         values[name] = _uuid(values[name])
     return Fill(**values)
 
 
 def _snapshot(order: Order) -> dict[str, Any]:
-    return {name: getattr(order, name) for name in ORDER_COLUMNS}
+    return {name: getattr(order, name) for name in _ORDER_COLUMNS}
 
 
 async def _write(
@@ -148,7 +145,7 @@ async def _write(
     With ``unless_moved`` (no lock held) the row is written only if it still equals ``before`` in
     every column, a compare-and-set; a change that changes nothing is then not confirmed either.
     """
-    changed = [name for name in ORDER_COLUMNS if getattr(order, name) != before[name]]
+    changed = [name for name in _ORDER_COLUMNS if getattr(order, name) != before[name]]
     if not changed:
         return not unless_moved
     assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(changed, start=2))
