@@ -15,9 +15,11 @@ read PostgreSQL at once (``KillSwitchEnforcer.check``): the row, not the message
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Annotated, Any
 
+from asyncpg.exceptions import IntegrityConstraintViolationError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import FetchTimeoutError
@@ -31,11 +33,13 @@ from shared.messages import subjects
 from shared.messages.commands import CancelAllOrders, CancelOrder, OrderCommand, SubmitOrder
 from shared.messages.system import KillSwitchEngaged, KillSwitchReleased
 from shared.messaging.dead_letter import DeadLetterBox
-from shared.messaging.pull import unsubscribe
+from shared.messaging.pull import Poison, PullConsumer, unsubscribe
 from shared.runtime.backoff import Backoff
 
 _log = logging.getLogger(__name__)
 COMMANDS: TypeAdapter[SubmitOrder | CancelOrder | CancelAllOrders] = TypeAdapter(OrderCommand)
+KINDS = frozenset(str(m.model_fields["type"].default) for m in (SubmitOrder, CancelOrder, CancelAllOrders))
+CANCEL_ALL = str(CancelAllOrders.model_fields["type"].default)
 KILLS: TypeAdapter[KillSwitchEngaged | KillSwitchReleased] = TypeAdapter(
     Annotated[KillSwitchEngaged | KillSwitchReleased, Field(discriminator="type")]
 )
@@ -50,103 +54,74 @@ async def dispatch(tracker: OrderTracker, command: SubmitOrder | CancelOrder | C
         await tracker.cancel_all(command)
 
 
-class CommandConsumer:
-    """Fetches batches of commands and hands each to the tracker."""
+def command_consumer(
+    js: JetStreamContext,
+    tracker: OrderTracker,
+    dead_letters: DeadLetterBox,
+    metrics: ExecutorMetrics,
+    *,
+    venue: str,
+    max_deliver: int,
+    ack_wait_s: float,
+    batch: int,
+) -> PullConsumer:
+    """The durable consumer of ``exec.cmd.<venue>``: commands of one order (or one user's
+    cancel-all) in order, different orders concurrently."""
+    handler = CommandHandler(tracker)
+    return PullConsumer(
+        js,
+        dead_letters,
+        stream=subjects.TRADING.name,
+        subject=subjects.order_commands(venue),
+        durable=f"executor-commands-{venue}",
+        handler=handler,
+        key=order_key,
+        max_deliver=max_deliver,
+        ack_wait_s=ack_wait_s,
+        batch=batch,
+        outcome=lambda message, outcome: metrics.commands.labels(command_kind(message), outcome).inc(),
+    )
 
-    def __init__(
-        self,
-        js: JetStreamContext,
-        tracker: OrderTracker,
-        dead_letters: DeadLetterBox,
-        metrics: ExecutorMetrics,
-        *,
-        venue: str,
-        max_deliver: int,
-        ack_wait_s: float,
-        batch: int,
-    ) -> None:
-        self._js = js
+
+class CommandHandler:
+    """Validates a command and hands it to the tracker; what can never succeed is ``Poison``."""
+
+    def __init__(self, tracker: OrderTracker) -> None:
         self._tracker = tracker
-        self._dead_letters = dead_letters
-        self._commands = metrics.commands
-        self._subject = subjects.order_commands(venue)
-        self._durable = f"executor-commands-{venue}"
-        self._max_deliver = max_deliver
-        self._ack_wait_s = ack_wait_s
-        self._batch = batch
-        self.handled = 0
-        self.stopping = False
-        """Set before cancelling: nats-py may turn a cancelled ``fetch`` into a TimeoutError."""
 
-    async def run(self) -> None:
-        subscription = await self._js.pull_subscribe(
-            self._subject,
-            durable=self._durable,
-            stream=subjects.TRADING.name,
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT, ack_wait=self._ack_wait_s, max_deliver=self._max_deliver
-            ),
-        )
-        try:
-            while not self.stopping:
-                try:
-                    messages = await subscription.fetch(self._batch, timeout=1.0)
-                except (FetchTimeoutError, TimeoutError):
-                    continue
-                groups: dict[str, list[Any]] = {}
-                for message in messages:
-                    groups.setdefault(self._key(message), []).append(message)
-                await asyncio.gather(*(self._in_order(group) for group in groups.values()))
-        finally:
-            await unsubscribe(subscription)
-
-    def _key(self, message: Any) -> str:
-        try:
-            command = COMMANDS.validate_json(message.data)
-        except ValidationError:
-            return f"poison:{id(message)}"
-        if isinstance(command, CancelAllOrders):
-            return f"user:{command.user_id}"
-        return f"order:{command.client_order_id}"
-
-    async def _in_order(self, group: list[Any]) -> None:
-        for message in group:
-            await self._handle(message)
-
-    async def _handle(self, message: Any) -> None:
+    async def __call__(self, message: Any) -> None:
         try:
             command = COMMANDS.validate_json(message.data)
         except ValidationError as e:
-            await self._poison(message, f"invalid order command: {e.errors()[:3]}", "invalid")
-            return
-        kind = command.type
+            raise Poison(f"invalid order command: {e.errors()[:3]}") from None
         try:
             await dispatch(self._tracker, command)
-        except asyncio.CancelledError:
-            raise
-        except IntegrityError as e:
-            await self._poison(message, f"refused by the database: {type(e.orig).__name__}", kind)
-            return
+        except (IntegrityError, IntegrityConstraintViolationError) as e:  # an unknown user, say
+            raise Poison(f"refused by the database: {type(getattr(e, 'orig', e)).__name__}") from e
         except CommandRefused as e:
-            await self._poison(message, str(e), kind)
-            return
-        except Exception as e:
-            delivered = message.metadata.num_delivered
-            _log.warning("command failed", extra={"delivered": delivered, "error": repr(e)[:500]})
-            if delivered >= self._max_deliver:
-                await self._poison(message, f"failed {delivered} times; last error {e!r}"[:2000], kind)
-            else:
-                self._commands.labels(kind, "retried").inc()
-                await message.nak(delay=min(2.0**delivered, 30.0))
-            return
-        await message.ack_sync()
-        self._commands.labels(kind, "handled").inc()
-        self.handled += 1
+            raise Poison(str(e)) from e
 
-    async def _poison(self, message: Any, reason: str, kind: str) -> None:
-        await self._dead_letters.put(message.subject, message.data, reason)
-        await message.term()
-        self._commands.labels(kind, "dead_lettered").inc()
+
+def order_key(message: Any) -> str:
+    """Which commands must run in order: those of one order, or a user's cancel-all."""
+    try:
+        fields = json.loads(message.data)
+    except ValueError:
+        return f"poison:{id(message)}"
+    if not isinstance(fields, dict):
+        return f"poison:{id(message)}"
+    if fields.get("type") == CANCEL_ALL:
+        return f"user:{fields.get('user_id')}"
+    return f"order:{fields.get('client_order_id')}"
+
+
+def command_kind(message: Any) -> str:
+    """The command's ``type`` for metrics, or ``invalid``."""
+    try:
+        kind = json.loads(message.data).get("type")
+    except (ValueError, AttributeError):
+        return "invalid"
+    return kind if kind in KINDS else "invalid"
 
 
 class KillSwitchConsumer:
@@ -222,4 +197,4 @@ class KillSwitchConsumer:
             await message.ack()
 
 
-__all__ = ["COMMANDS", "KILLS", "CommandConsumer", "KillSwitchConsumer", "dispatch"]
+__all__ = ["COMMANDS", "KILLS", "CommandHandler", "KillSwitchConsumer", "command_consumer", "dispatch"]

@@ -19,7 +19,7 @@ import asyncpg
 from starlette.applications import Starlette
 
 from services.executor.events import OrderEvents
-from services.executor.handlers import CommandConsumer, KillSwitchConsumer
+from services.executor.handlers import KillSwitchConsumer, command_consumer
 from services.executor.kill_switch import KillSwitchEnforcer, KillSwitchGate
 from services.executor.metrics import ExecutorMetrics
 from services.executor.reconciler import Reconciler
@@ -33,6 +33,7 @@ from shared.db.repositories.kill_switches import KillSwitchRepository
 from shared.db.repositories.orders import OrderRepository
 from shared.db.repositories.portfolio import PortfolioRepository
 from shared.db.service_pool import create_service_pool
+from shared.messaging.pull import PullConsumer
 from shared.runtime.app import create_service_app
 from shared.runtime.service import ServiceRuntime
 from shared.secrets.factory import build_cipher
@@ -49,7 +50,7 @@ def create_app(settings: ExecutorSettings | None = None) -> Starlette:
     tasks: list[asyncio.Task[None]] = []
     closers: list[Closer] = []
     pools: list[asyncpg.Pool] = []
-    loops: list[CommandConsumer | Reconciler | KillSwitchConsumer | KillSwitchEnforcer] = []
+    loops: list[PullConsumer | Reconciler | KillSwitchConsumer | KillSwitchEnforcer] = []
     started = asyncio.Event()
 
     async def on_start(rt: ServiceRuntime) -> None:
@@ -80,7 +81,7 @@ def create_app(settings: ExecutorSettings | None = None) -> Starlette:
             stale=streams.stale,
             kill=enforcer.check,
         )
-        consumer = CommandConsumer(
+        consumer = command_consumer(
             rt.jetstream,
             tracker,
             rt.dead_letters,

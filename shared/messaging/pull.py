@@ -24,6 +24,8 @@ from shared.messaging.dead_letter import DeadLetterBox
 _log = logging.getLogger(__name__)
 Handler = Callable[[Any], Awaitable[None]]
 KeyOf = Callable[[Any], str]
+Outcome = Callable[[Any, str], None]
+"""Told each message's outcome: ``handled``, ``retried`` or ``dead_lettered`` (for metrics)."""
 
 
 class Poison(Exception):
@@ -46,6 +48,7 @@ class PullConsumer:
         max_deliver: int = 5,
         ack_wait_s: float = 30.0,
         batch: int = 100,
+        outcome: Outcome | None = None,
     ) -> None:
         self._js = js
         self._dead_letters = dead_letters
@@ -57,6 +60,7 @@ class PullConsumer:
         self._max_deliver = max_deliver
         self._ack_wait_s = ack_wait_s
         self._batch = batch
+        self._outcome = outcome or (lambda _message, _outcome: None)
         self.handled = 0
         self.stopping = False
         """Set before cancelling: nats-py may turn a cancelled ``fetch`` into a TimeoutError."""
@@ -103,13 +107,16 @@ class PullConsumer:
                 await self._poison(message, f"failed {delivered} times; last error {e!r}"[:2000])
             else:
                 await message.nak(delay=min(2.0**delivered, 30.0))
+                self._outcome(message, "retried")
             return
         await message.ack_sync()
         self.handled += 1
+        self._outcome(message, "handled")
 
     async def _poison(self, message: Any, reason: str) -> None:
         await self._dead_letters.put(message.subject, message.data, reason)
         await message.term()
+        self._outcome(message, "dead_lettered")
 
 
 async def unsubscribe(subscription: Any) -> None:
@@ -119,4 +126,4 @@ async def unsubscribe(subscription: Any) -> None:
         await subscription.unsubscribe()
 
 
-__all__ = ["Handler", "Poison", "PullConsumer", "unsubscribe"]
+__all__ = ["Handler", "Outcome", "Poison", "PullConsumer", "unsubscribe"]

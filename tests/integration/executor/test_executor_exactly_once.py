@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from nats.js.api import DeliverPolicy
 
 from shared.domain.enums import OrderStatus, OrderType
 from shared.messages import subjects
@@ -140,3 +141,23 @@ async def test_bad_input_is_rejected_with_a_reason_and_the_consumer_keeps_going(
     received = [m.data for m in await events.fetch(50, timeout=5)]
     rejected = [d for d in received if b'"order.rejected"' in d]
     assert len(rejected) == len(bad)
+
+
+async def test_a_command_for_a_user_the_database_does_not_know_is_dead_lettered_at_once(stack: Stack) -> None:
+    letters = await stack.js.subscribe(
+        subjects.dead_letters("executor"), ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
+    )
+    stack.start_executor()
+    await stack.wait_ready()
+    stranger = command(stack, limit_price=await resting_price(stack)).model_copy(
+        update={"user_id": str(uuid.uuid4())}
+    )
+    await stack.send(stranger)
+    good = command(stack, limit_price=await resting_price(stack))
+    await stack.send(good)
+    letter = (await letters.next_msg(timeout=15)).data  # not after five retries with backoff
+    await letters.unsubscribe()
+    assert stranger.client_order_id.encode() in letter
+    assert b"refused by the database: ForeignKeyViolationError" in letter
+    await stack.wait_for(lambda: all_resolved(stack, 1))
+    assert [o.client_order_id for o in await stack.orders()] == [good.client_order_id]
