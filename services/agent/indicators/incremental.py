@@ -17,12 +17,13 @@ from services.agent.indicators.params import check_multiplier, check_period
 
 
 class Bar(NamedTuple):
-    """The float fields of one closed candle that the indicators read."""
+    """The fields of one closed candle that the indicators read; the open time starts VWAP sessions."""
 
     high: float
     low: float
     close: float
     volume: float
+    open_time_ms: int = 0
 
 
 class MacdValue(NamedTuple):
@@ -269,11 +270,18 @@ class AtrState:
 
 
 class VwapState:
-    """Volume-weighted typical price since the session began; ``reset`` starts a new session."""
+    """Volume-weighted typical price since the session began.
 
-    __slots__ = ("_volume", "_weighted", "value")
+    With ``session_ms`` a candle whose ``open_time_ms`` falls in a new UTC session (a day is
+    86 400 000) starts over, as ``candles.session_starts`` does for arrays; ``reset`` starts
+    over by hand.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_session", "_session_ms", "_volume", "_weighted", "value")
+
+    def __init__(self, session_ms: int | None = None) -> None:
+        self._session_ms = None if session_ms is None else check_period(session_ms, "session_ms")
+        self._session: int | None = None
         self._weighted = 0.0
         self._volume = 0.0
         self.value: float | None = None
@@ -283,9 +291,16 @@ class VwapState:
         self._volume = 0.0
         self.value = None
 
-    def update(self, high: float, low: float, close: float, volume: float) -> float | None:
+    def update(
+        self, high: float, low: float, close: float, volume: float, open_time_ms: int | None = None
+    ) -> float | None:
         if _finite(volume) < 0:
             raise ValueError(f"expected a non-negative volume, was {volume}")
+        if self._session_ms is not None and open_time_ms is not None:
+            session = open_time_ms // self._session_ms
+            if session != self._session:
+                self._session = session
+                self.reset()
         typical = (_finite(high) + _finite(low) + _finite(close)) / 3.0
         self._weighted += typical * volume
         self._volume += volume
@@ -294,7 +309,7 @@ class VwapState:
         return self.value
 
     def push(self, bar: Bar) -> tuple[float, ...] | None:
-        value = self.update(bar.high, bar.low, bar.close, bar.volume)
+        value = self.update(bar.high, bar.low, bar.close, bar.volume, bar.open_time_ms)
         return None if value is None else (value,)
 
 
