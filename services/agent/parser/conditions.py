@@ -14,9 +14,9 @@ from services.agent.parser import assets
 from services.agent.parser.charts import take_charts
 from services.agent.parser.errors import ParseError
 from services.agent.parser.lexer import Token
-from services.agent.parser.model import MAX_NUMBER, Condition, Indicator, Op, Series, scale
+from services.agent.parser.model import MAX_NUMBER, Condition, Indicator, Op, Series, label, scale
 from services.agent.parser.numbers import is_numeric, value_of
-from services.agent.parser.series import SeriesDraft, read_series
+from services.agent.parser.series import UNSUPPORTED, SeriesDraft, read_series
 from shared.domain.intervals import Interval
 
 DEFAULT_INTERVAL = Interval.D1
@@ -29,7 +29,7 @@ _UP = {"rises", "rise", "climbs", "climb", "jumps", "jump", "recovers", "recover
 _CROSS = {"crosses", "cross", "crossed", "crossing"}
 _CROSS_UP = {"above", "over", "up", "upward", "upwards"}
 _CROSS_DOWN = {"below", "under", "down", "downward", "downwards", "beneath"}
-_AMBIGUOUS = {"hits", "hit", "reaches", "reach", "touches", "touch", "equals", "equal", "tests", "at", "is"}
+_AMBIGUOUS = {"hits", "hit", "reaches", "reach", "touches", "touch", "equals", "equal", "tests", "at"}
 _VERBS = {
     "is",
     "are",
@@ -140,10 +140,8 @@ def _comparator_at(tokens: list[Token], i: int) -> tuple[Op, int] | None:
         return None
     if token.text == "between":
         raise ParseError("ranges are not supported: write two conditions joined by 'and'")
-    if token.text in _AMBIGUOUS and token.text != "is":
+    if token.text in _AMBIGUOUS:
         raise ParseError(f"{token.raw!r} does not say from which side: {_SIDES}")
-    if token.text == "is" and following == "at":
-        raise ParseError(f"'is at' does not say from which side: {_SIDES}")
     return None
 
 
@@ -168,6 +166,11 @@ def _value(tokens: list[Token], text: str) -> Decimal | SeriesDraft:
 def read_condition(tokens: list[Token]) -> ConditionDraft:
     """Return the condition ``tokens`` state (one part of an ``and``)."""
     text = " ".join(t.raw for t in tokens)
+    for token in tokens:
+        if token.kind == "word" and token.text in UNSUPPORTED:
+            raise ParseError(
+                f"{token.raw} is not supported offline: conditions use price, MA, EMA, RSI or MACD"
+            )
     kept, charts = take_charts(tokens)
     for start in range(len(kept)):
         found = _comparator_at(kept, start)
@@ -201,7 +204,9 @@ def _chart_of(series: SeriesDraft, part: tuple[Interval, ...], command: set[Inte
         )
     if len(command) > 1:
         charts = " and ".join(sorted(command))
-        raise ParseError(f"which chart for {series.indicator}? the command names {charts}")
+        raise ParseError(
+            f"which chart for {label(series.indicator or Indicator.PRICE)}? the command names {charts}"
+        )
     return next(iter(command), DEFAULT_INTERVAL)
 
 
@@ -250,9 +255,11 @@ def build_conditions(
         if isinstance(draft.value, SeriesDraft):
             value = _series(draft.value, symbol, draft.charts, charts)
             if scale(subject.indicator) != scale(value.indicator):
-                raise ParseError(f"{subject.indicator} and {value.indicator} are on different scales")
+                raise ParseError(
+                    f"{label(subject.indicator)} and {label(value.indicator)} are on different scales"
+                )
             if value == subject:
-                raise ParseError(f"the condition compares {subject.indicator} with itself")
+                raise ParseError(f"the condition compares {label(subject.indicator)} with itself")
         elif draft.value is not None:
             _check_level(subject.indicator, draft.value)
             value = draft.value

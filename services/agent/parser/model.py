@@ -70,6 +70,11 @@ _SCALE = {
 _DIRECTIONAL = {Op.RISING, Op.FALLING}
 
 
+def label(indicator: Indicator) -> str:
+    """Return how traders write ``indicator``: ``RSI``, ``MACD signal``, ``price``."""
+    return {Indicator.PRICE: "price", Indicator.MACD_SIGNAL: "MACD signal"}.get(indicator, indicator.upper())
+
+
 def scale(indicator: Indicator) -> str:
     """Return what ``indicator`` is measured in: only series of one scale can be compared."""
     return _SCALE[indicator]

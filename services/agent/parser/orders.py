@@ -7,7 +7,7 @@ $100`` spend a quote amount. ``at 27,500`` or ``limit 27,500`` makes a limit ord
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from services.agent.parser import assets
@@ -173,7 +173,7 @@ def _read_amount(cur: _Cursor, side: OrderSide) -> _Amount:
         named = _asset_word(glued)
         if named is None:
             raise _refuse_unknown(glued, side)
-        return _Amount(named[0], named[1], amount=positive(token, "amount"))
+        return _Amount(named[0], named[1], amount=positive(replace(token, unit=""), "amount"))
     currency = assets.DEFAULT_QUOTE if token.dollar else None
     if cur.word() in assets.QUOTE_WORDS:  # "100 usd of btc", "$100 dollars of btc"
         currency = assets.QUOTE_WORDS[cur.take().text]

@@ -99,12 +99,14 @@ def _clauses(tokens: list[Token]) -> list[tuple[bool, list[Token]]]:
 def _parts(tokens: list[Token]) -> list[list[Token]]:
     """Split a condition clause at ``and``; refuse ``or``."""
     parts: list[list[Token]] = [[]]
-    for token in tokens:
-        if token.is_word("or", "unless"):
+    for k, token in enumerate(tokens):
+        if token.is_word("or") and 0 < k < len(tokens) - 1 and tokens[k - 1].is_word("at"):
+            parts[-1].append(token)  # "at or below"
+        elif token.is_word("or", "unless"):
             raise ParseError(
                 f"'{token.raw}' between conditions is not supported: write one rule per alternative"
             )
-        if token.is_word("and"):
+        elif token.is_word("and"):
             parts.append([])
         else:
             parts[-1].append(token)

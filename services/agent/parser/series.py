@@ -14,7 +14,7 @@ from services.agent.parser import assets
 from services.agent.parser.charts import COMPACT_UNITS, LONG_UNITS, interval
 from services.agent.parser.errors import ParseError
 from services.agent.parser.lexer import Token
-from services.agent.parser.model import MAX_PERIOD, Indicator
+from services.agent.parser.model import MAX_PERIOD, Indicator, label
 from shared.domain.intervals import Interval
 
 _WORDS = {
@@ -98,7 +98,7 @@ class _Reader:
             self.indicator = indicator  # "the MACD signal line"
         elif self.indicator is not None and self.indicator is not indicator:
             raise ParseError(
-                f"{self.text!r} names both {self.indicator} and {indicator}: compare them instead"
+                f"{self.text!r} names {label(self.indicator)} and {label(indicator)}: one per side"
             )
         else:
             self.indicator = indicator
