@@ -167,6 +167,7 @@ def _order(tokens: list[Token]) -> OrderCommand:
 
 _CANCEL_FILLERS = {
     "my",
+    "and",
     "the",
     "open",
     "pending",
@@ -254,6 +255,7 @@ _QUERY_WORDS = {
     "please",
     "currently",
     "going",
+    "and",
 }
 _TOPICS = {"price", "doing", "much", "quote", "worth", "cost", "costs", "rate", "value", "trading"}
 
