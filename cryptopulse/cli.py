@@ -88,6 +88,18 @@ def _migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def _parse(args: argparse.Namespace) -> int:
+    from services.agent.parser import ParseError, command_to_json, parse_command
+
+    try:
+        command = parse_command(" ".join(args.text))
+    except ParseError as error:
+        print(f"cryptopulse parse: {error.reason}", file=sys.stderr)
+        return 2
+    print(command_to_json(command, indent=2))
+    return 0
+
+
 def _check_bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.command != "bench":
         return
@@ -130,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="risk gate: N intents at K in flight, per level (default: 1:100,10:300,100:500)",
     )
     bench.set_defaults(handler=_bench)
+    parse = commands.add_parser("parse", help="parse a chat command offline and print it as JSON")
+    parse.add_argument("text", nargs="+", help='the command, e.g. "buy 0.5 BTC if it dips below $30,000"')
+    parse.set_defaults(handler=_parse)
     add_keys_parser(commands)
     return parser
 
