@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, SecretStr, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -160,10 +160,40 @@ class MarketFeedSettings(CommonSettings):
     binance_api_secret: SecretStr | None = Field(None, description="Binance API secret (testnet/live).")
 
 
+class LlmProvider(BaseModel):
+    """One OpenAI-compatible model endpoint (OpenAI, Gemini's OpenAI endpoint, OpenRouter, Ollama)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    base_url: str = Field(min_length=1, description="e.g. https://api.openai.com/v1")
+    model: str = Field(min_length=1)
+    api_key: SecretStr | None = Field(None, description="None for a local Ollama, which ignores it.")
+    timeout_s: float = Field(30.0, gt=0, le=600)
+    max_retries: int = Field(
+        0, ge=0, le=5, description="The client's own retries; 0 because the next provider is the retry."
+    )
+
+
 class AgentSettings(CommonSettings):
     """The copilot."""
 
     agent_port: int = Field(8102, description="agent health and metrics port.")
+    agent_llm_providers: tuple[LlmProvider, ...] = Field(
+        (),
+        description="Model providers tried in order, as a JSON list of {name, base_url, model, api_key, "
+        "timeout_s, max_retries}; the next is tried on a timeout, a 429 or a 5xx. Empty: offline mode "
+        "(the command parser and indicator summaries answer).",
+    )
+    agent_max_tool_steps: int = Field(
+        8, ge=1, le=50, description="Model turns per chat message before the copilot stops calling tools."
+    )
+    agent_symbols: CsvTuple = Field(
+        DEFAULT_SYMBOLS, description="Symbols the copilot reads and may propose orders on."
+    )
+    agent_daily_token_budget: int = Field(
+        200_000, ge=0, description="Model tokens per user per UTC day; 0 disables the model for everyone."
+    )
 
 
 class RiskGateSettings(CommonSettings):
@@ -349,6 +379,7 @@ __all__ = [
     "CommonSettings",
     "ExecutorSettings",
     "GatewaySettings",
+    "LlmProvider",
     "MarketFeedSettings",
     "PaperExchangeSettings",
     "RiskGateSettings",
