@@ -1,20 +1,143 @@
-"""Factory of the agent process: connects to NATS and PostgreSQL and serves health and metrics.
+"""Factory of the agent process: today the rules engine; the chat copilot joins it later.
 
-Until its issue lands it consumes nothing and publishes nothing: doing nothing beats doing
-something fake.
+Nothing happens at import. At start-up one ``RulesService`` per venue publishes what a crash left
+in its outbox, loads its active rules and warms their charts from stored candles; then two
+durable consumers feed it trade ticks and closed candles, and two loops reload changed rules
+(which also retries firings a kill switch held back) and republish the outbox. Market data older
+than ``STALE_AFTER`` (a backlog replayed after downtime) moves prices and charts but fires
+nothing. Run one agent per deployment: the engine keeps the last price per market in memory
+(a second replica would see every other tick); the database's compare-and-set still keeps a
+firing single if two run.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from nats.aio.msg import Msg
+from pydantic import ValidationError
 from starlette.applications import Starlette
 
+from services.agent.rules.service import RulesService, is_stale
 from shared.config.settings import AgentSettings
+from shared.db.repositories.candles import CandleRepository
+from shared.db.repositories.rules import RuleRepository
+from shared.domain.enums import VenueName
+from shared.messages import subjects
+from shared.messages.base import utc_now
+from shared.messages.market import Candle, TradeTick
+from shared.messaging.pull import Poison, PullConsumer
 from shared.runtime.app import create_service_app
 from shared.runtime.service import ServiceRuntime
 
 SERVICE = "agent"
+RELOAD_S = 1.0
+"""Seconds between looks for created, paused, resumed or deleted rules."""
+OUTBOX_S = 5.0
+STALE_AFTER = timedelta(seconds=60)
+CLOSE_TIMEOUT_S = 5.0
+_log = logging.getLogger(__name__)
 
 
 def create_app(settings: AgentSettings | None = None) -> Starlette:
     settings = settings or AgentSettings()
-    return create_service_app(ServiceRuntime(SERVICE, settings))
+    runtime = ServiceRuntime(SERVICE, settings)
+    consumers: list[PullConsumer] = []
+    tasks: list[asyncio.Task[None]] = []
+    ready = asyncio.Event()
+
+    async def on_start(rt: ServiceRuntime) -> None:
+        assert rt.publisher is not None and rt.dead_letters is not None
+        rt.checks["rules"] = ready.is_set
+        sessionmaker = rt.sessionmaker()
+        services = {
+            venue.value: RulesService(
+                RuleRepository(sessionmaker), CandleRepository(sessionmaker), rt.publisher, venue=venue.value
+            )
+            for venue in VenueName
+        }
+        for service in services.values():
+            await service.start()
+        inputs: list[tuple[str, str, str, Callable[[Msg], Awaitable[None]]]] = [
+            (
+                subjects.trades(subjects.ANY, subjects.ANY),
+                subjects.MARKET_TICKS.name,
+                "ticks",
+                _on_tick(services),
+            ),
+            (
+                subjects.candles(subjects.ANY, subjects.ANY, subjects.ANY),
+                subjects.MARKET_CANDLES.name,
+                "candles",
+                _on_candle(services),
+            ),
+        ]
+        consumers.extend(
+            PullConsumer(rt.jetstream, rt.dead_letters, stream=stream, subject=subject,
+                         durable=f"agent-rules-{name}", handler=handler)
+            for subject, stream, name, handler in inputs
+        )  # fmt: skip
+        tasks.extend(asyncio.create_task(c.run(), name="consumer") for c in consumers)
+        tasks.append(_every(RELOAD_S, [s.reload for s in services.values()], "reload"))
+        tasks.append(_every(OUTBOX_S, [s.republish for s in services.values()], "outbox"))
+        ready.set()
+
+    async def on_stop(_: ServiceRuntime) -> None:
+        for consumer in consumers:
+            consumer.stopping = True
+        for task in tasks:
+            task.cancel()
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await asyncio.gather(*tasks, return_exceptions=True)
+        except TimeoutError:
+            _log.warning("agent tasks did not stop in time")
+
+    return create_service_app(runtime, on_start=on_start, on_stop=on_stop)
+
+
+def _on_tick(services: dict[str, RulesService]) -> Callable[[Msg], Awaitable[None]]:
+    async def handle(message: Msg) -> None:
+        try:
+            tick = TradeTick.model_validate_json(message.data)
+        except ValidationError as error:
+            raise Poison(f"invalid trade tick: {error}") from None
+        fresh = not is_stale(tick.ts_event, utc_now(), STALE_AFTER)
+        await services[tick.venue].on_tick(tick, evaluate=fresh)
+
+    return handle
+
+
+def _on_candle(services: dict[str, RulesService]) -> Callable[[Msg], Awaitable[None]]:
+    async def handle(message: Msg) -> None:
+        try:
+            candle = Candle.model_validate_json(message.data)
+        except ValidationError as error:
+            raise Poison(f"invalid candle: {error}") from None
+        fresh = not is_stale(candle.close_time, utc_now(), STALE_AFTER)
+        await services[candle.venue].on_candle(candle, evaluate=fresh)
+
+    return handle
+
+
+def _every(seconds: float, works: list[Callable[[], Awaitable[object]]], name: str) -> asyncio.Task[None]:
+    """Run each of ``works`` every ``seconds``; a failure is logged and the next round tries again."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            for work in works:
+                try:
+                    await work()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    _log.exception("%s round failed; the next one retries", name)
+
+    return asyncio.create_task(loop(), name=name)
+
+
+__all__ = ["create_app"]

@@ -13,6 +13,7 @@ from shared.db.models.risk import (
     RiskAuditEntry,
     RiskLimitsRow,
 )
+from shared.db.models.rules import RuleFiring, RuleRow
 from shared.db.models.users import User, UserRole
 from shared.db.models.watchlists import UserWatchlist
 
@@ -31,6 +32,8 @@ __all__ = [
     "RiskAccountRow",
     "RiskAuditEntry",
     "RiskLimitsRow",
+    "RuleFiring",
+    "RuleRow",
     "User",
     "UserRole",
     "UserWatchlist",
