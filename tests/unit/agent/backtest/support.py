@@ -23,8 +23,9 @@ def arrays(opens: Sequence[float], closes: Sequence[float]) -> CandleArrays:
     return CandleArrays(times, o, np.maximum(o, c) + 1, np.minimum(o, c) - 1, c, np.ones_like(c))
 
 
-def price(op: str, value: str | None = None) -> Condition:
-    return Condition(indicator="price", symbol=SYMBOL, op=op, value=None if value is None else Decimal(value))
+def price(op: str, value: str | Series | None = None) -> Condition:
+    right = Decimal(value) if isinstance(value, str) else value
+    return Condition(indicator="price", symbol=SYMBOL, op=op, value=right)
 
 
 def indicator(name: str, period: int | None, op: str, value: str | Series | None = None) -> Condition:
