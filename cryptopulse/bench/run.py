@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cryptopulse.bench.backtest import backtest_table, run_backtest_benchmark
 from cryptopulse.bench.feed import FeedResult, run_feed_benchmark
 from cryptopulse.bench.kill import DEFAULT_ORDERS, kill_table, run_kill_benchmark
 from cryptopulse.bench.nats_baseline import core_publish_subscribe, jetstream_publish_subscribe
@@ -107,6 +108,14 @@ def _run_kill(orders: int, *, header: bool) -> str:
     return f"{title}{heading}:\n\n{kill_table(result)}"
 
 
+def _run_backtest(*, header: bool) -> str:
+    result = run_backtest_benchmark()
+    _save("bench-backtest.json", dataclasses.asdict(result))
+    title = f"{_measured()}. " if header else ""
+    heading = "**Backtest** (1-minute candles per second, beside backtesting.py)"
+    return f"{title}{heading}:\n\n{backtest_table(result)}"
+
+
 def _save(name: str, figures: object) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / name).write_text(json.dumps(figures, indent=2))
@@ -121,8 +130,8 @@ def run_benchmarks(
     risk_levels: Mapping[int, int] = DEFAULT_LEVELS,
     kill_orders: int = DEFAULT_ORDERS,
 ) -> str:
-    """Run the feed benchmark, the order round trip, the risk gate, the kill switch, or (``only``
-    unset) all four, as the README shows them."""
+    """Run the feed benchmark, the order round trip, the risk gate, the kill switch, the backtest,
+    or (``only`` unset) all five, as the README shows them."""
     if update_readme and only is not None:
         raise ValueError("the README shows every benchmark: --update-readme needs a full run")
     sections = []
@@ -134,6 +143,8 @@ def run_benchmarks(
         sections.append(_run_risk(risk_levels, header=only == "risk"))
     if only in (None, "kill"):
         sections.append(_run_kill(kill_orders, header=only == "kill"))
+    if only in (None, "backtest"):
+        sections.append(_run_backtest(header=only == "backtest"))
     table = "\n\n".join(sections)
     if update_readme:
         replace_section("bench", table)
