@@ -31,6 +31,7 @@ from shared.messages.base import utc_now
 from shared.messages.market import Candle, TradeTick
 from shared.messaging.pull import Poison, PullConsumer
 from shared.runtime.app import create_service_app
+from shared.runtime.periodic import every
 from shared.runtime.service import ServiceRuntime
 
 SERVICE = "agent"
@@ -81,8 +82,8 @@ def create_app(settings: AgentSettings | None = None) -> Starlette:
             for subject, stream, name, handler in inputs
         )  # fmt: skip
         tasks.extend(asyncio.create_task(c.run(), name="consumer") for c in consumers)
-        tasks.append(_every(RELOAD_S, [s.reload for s in services.values()], "reload"))
-        tasks.append(_every(OUTBOX_S, [s.republish for s in services.values()], "outbox"))
+        tasks.append(every(RELOAD_S, "reload", *(s.reload for s in services.values())))
+        tasks.append(every(OUTBOX_S, "outbox", *(s.republish for s in services.values())))
         ready.set()
 
     async def on_stop(_: ServiceRuntime) -> None:
@@ -121,23 +122,6 @@ def _on_candle(services: dict[str, RulesService]) -> Callable[[Msg], Awaitable[N
         await services[candle.venue].on_candle(candle, evaluate=fresh)
 
     return handle
-
-
-def _every(seconds: float, works: list[Callable[[], Awaitable[object]]], name: str) -> asyncio.Task[None]:
-    """Run each of ``works`` every ``seconds``; a failure is logged and the next round tries again."""
-
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            for work in works:
-                try:
-                    await work()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    _log.exception("%s round failed; the next one retries", name)
-
-    return asyncio.create_task(loop(), name=name)
 
 
 __all__ = ["create_app"]

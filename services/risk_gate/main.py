@@ -32,6 +32,7 @@ from shared.messages.market import TradeTick
 from shared.messaging.dead_letter import DeadLetterBox
 from shared.messaging.pull import PullConsumer
 from shared.runtime.app import create_service_app
+from shared.runtime.periodic import every
 from shared.runtime.service import ServiceRuntime
 
 SERVICE = "risk_gate"
@@ -93,8 +94,8 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
                 await load_listing(listing, venue=venue, paper_url=paper_url)
 
         tasks.extend(asyncio.create_task(consume(c), name="consumer") for c in consumers)
-        tasks.append(_every(settings.risk_gate_expiry_interval_s, expire, "expiry"))
-        tasks.append(_every(OUTBOX_AGE.total_seconds(), republish, "outbox"))
+        tasks.append(every(settings.risk_gate_expiry_interval_s, "expiry", expire))
+        tasks.append(every(OUTBOX_AGE.total_seconds(), "outbox", republish))
         tasks.append(asyncio.create_task(refresh(), name="listing"))
         tasks.append(asyncio.create_task(marks[0].run(), name="published"))
 
@@ -161,22 +162,6 @@ def _consumers(
         )
         for subject, stream, name, handler in inputs
     ]
-
-
-def _every(seconds: float, work: Callable[[], Awaitable[None]], name: str) -> asyncio.Task[None]:
-    """Run ``work`` every ``seconds``; a failure is logged and the next round tries again."""
-
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await work()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                _log.exception("%s round failed; the next one retries", name)
-
-    return asyncio.create_task(loop(), name=name)
 
 
 __all__ = ["create_app"]
