@@ -13,7 +13,6 @@ firing single if two run.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -31,7 +30,7 @@ from shared.messages.base import utc_now
 from shared.messages.market import Candle, TradeTick
 from shared.messaging.pull import Poison, PullConsumer
 from shared.runtime.app import create_service_app
-from shared.runtime.periodic import every
+from shared.runtime.periodic import every, stop
 from shared.runtime.service import ServiceRuntime
 
 SERVICE = "agent"
@@ -40,7 +39,6 @@ RELOAD_S = 1.0
 OUTBOX_S = 5.0
 STALE_AFTER = timedelta(seconds=60)
 CLOSE_TIMEOUT_S = 5.0
-_log = logging.getLogger(__name__)
 
 
 def create_app(settings: AgentSettings | None = None) -> Starlette:
@@ -87,15 +85,7 @@ def create_app(settings: AgentSettings | None = None) -> Starlette:
         ready.set()
 
     async def on_stop(_: ServiceRuntime) -> None:
-        for consumer in consumers:
-            consumer.stopping = True
-        for task in tasks:
-            task.cancel()
-        try:
-            async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                await asyncio.gather(*tasks, return_exceptions=True)
-        except TimeoutError:
-            _log.warning("agent tasks did not stop in time")
+        await stop(tasks, consumers, timeout_s=CLOSE_TIMEOUT_S, what="agent")
 
     return create_service_app(runtime, on_start=on_start, on_stop=on_stop)
 

@@ -35,6 +35,7 @@ from shared.db.repositories.portfolio import PortfolioRepository
 from shared.db.service_pool import create_service_pool
 from shared.messaging.pull import PullConsumer
 from shared.runtime.app import create_service_app
+from shared.runtime.periodic import stop
 from shared.runtime.service import ServiceRuntime
 from shared.secrets.factory import build_cipher
 
@@ -108,15 +109,7 @@ def create_app(settings: ExecutorSettings | None = None) -> Starlette:
         tasks.append(asyncio.create_task(begin(), name="executor"))
 
     async def on_stop(_: ServiceRuntime) -> None:
-        for loop in loops:
-            loop.stopping = True
-        for task in tasks:
-            task.cancel()
-        try:
-            async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                await asyncio.gather(*tasks, return_exceptions=True)
-        except TimeoutError:
-            _log.warning("executor tasks did not stop in time")
+        await stop(tasks, loops, timeout_s=CLOSE_TIMEOUT_S, what="executor")
         await _close(closers, pools)
 
     return create_service_app(runtime, on_start=on_start, on_stop=on_stop)

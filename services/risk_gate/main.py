@@ -32,7 +32,7 @@ from shared.messages.market import TradeTick
 from shared.messaging.dead_letter import DeadLetterBox
 from shared.messaging.pull import PullConsumer
 from shared.runtime.app import create_service_app
-from shared.runtime.periodic import every
+from shared.runtime.periodic import every, stop
 from shared.runtime.service import ServiceRuntime
 
 SERVICE = "risk_gate"
@@ -100,15 +100,7 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
         tasks.append(asyncio.create_task(marks[0].run(), name="published"))
 
     async def on_stop(_: ServiceRuntime) -> None:
-        for consumer in consumers:
-            consumer.stopping = True
-        for task in tasks:
-            task.cancel()
-        try:
-            async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                await asyncio.gather(*tasks, return_exceptions=True)
-        except TimeoutError:
-            _log.warning("risk gate tasks did not stop in time")
+        await stop(tasks, consumers, timeout_s=CLOSE_TIMEOUT_S, what="risk gate")
         await _close(marks, engines)
 
     return create_service_app(runtime, on_start=on_start, on_stop=on_stop)

@@ -1,10 +1,12 @@
-"""Background rounds that outlive their failures: sweeps, reloads, outbox republishing."""
+"""A service's background tasks: rounds that outlive their failures (sweeps, reloads, outbox
+republishing), and stopping them all within a bound at shutdown."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol
 
 _log = logging.getLogger(__name__)
 
@@ -27,4 +29,27 @@ def every(seconds: float, name: str, *works: Callable[[], Awaitable[object]]) ->
     return asyncio.create_task(loop(), name=name)
 
 
-__all__ = ["every"]
+class Loop(Protocol):
+    """A consumer or sweep loop that checks ``stopping`` (nats-py may turn a cancelled fetch into
+    a TimeoutError, so cancelling alone could look like a failure to retry)."""
+
+    stopping: bool
+
+
+async def stop(
+    tasks: Iterable[asyncio.Task[None]], loops: Iterable[Loop], *, timeout_s: float, what: str
+) -> None:
+    """Tell ``loops`` to stop, cancel ``tasks`` and wait for them, at most ``timeout_s``."""
+    for loop in loops:
+        loop.stopping = True
+    pending = list(tasks)
+    for task in pending:
+        task.cancel()
+    try:
+        async with asyncio.timeout(timeout_s):
+            await asyncio.gather(*pending, return_exceptions=True)
+    except TimeoutError:
+        _log.warning("%s tasks did not stop in time", what)
+
+
+__all__ = ["Loop", "every", "stop"]
