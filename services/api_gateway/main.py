@@ -17,6 +17,7 @@ from services.api_gateway.body_limit import BodyLimit
 from services.api_gateway.errors import install_error_handlers
 from services.api_gateway.market_hub import HubMetrics, MarketHub
 from services.api_gateway.static import not_built, web_app
+from services.api_gateway.user_hub import UserHub, UserHubMetrics
 from shared.auth.tokens import TokenVerifier
 from shared.config.settings import ENV_PREFIX, GatewaySettings
 from shared.db.repositories.candles import CandleRepository
@@ -53,11 +54,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         async with runtime.lifespan():
             hub = MarketHub(settings.gateway_venue, HubMetrics(runtime.registry))
             await hub.attach(runtime.nats)
+            users_hub = UserHub(UserHubMetrics(runtime.registry))
+            await users_hub.attach(runtime.nats)
+            assert runtime.publisher is not None
             sessionmaker = runtime.sessionmaker()
             app.state.gateway = GatewayState(
                 settings=settings,
                 candles=CandleRepository(sessionmaker),
                 hub=hub,
+                users_hub=users_hub,
+                publisher=runtime.publisher,
                 exchange_keys=ExchangeKeyRepository(sessionmaker, build_cipher(settings)),
                 users=UserRepository(sessionmaker),
                 verifier=_verifier(settings),
@@ -65,6 +71,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             try:
                 yield
             finally:
+                await users_hub.detach()
                 await hub.detach()
 
     app = FastAPI(

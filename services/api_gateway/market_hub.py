@@ -7,11 +7,9 @@ pushes (counted), never the gateway's memory.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import TypeVar
 
 from nats.aio.client import Client as NatsClient
@@ -20,6 +18,7 @@ from nats.aio.subscription import Subscription
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import ValidationError
 
+from services.api_gateway.client_feed import ClientFeed
 from services.api_gateway.schemas import candle_event, trade_event
 from shared.messages import subjects
 from shared.messages.base import Message
@@ -27,30 +26,6 @@ from shared.messages.market import Candle, TradeTick
 
 _log = logging.getLogger(__name__)
 M = TypeVar("M", bound=Message)
-
-
-@dataclass(eq=False)
-class ClientFeed:
-    """One WebSocket client's subscription and its outbox."""
-
-    capacity: int = 1000
-    symbol: str | None = None
-    interval: str | None = None
-    outbox: asyncio.Queue[str] = field(init=False)
-    dropped: int = 0
-
-    def __post_init__(self) -> None:
-        self.outbox = asyncio.Queue(self.capacity)
-
-    def offer(self, event: str) -> bool:
-        """Queue ``event``; when full, drop the oldest and say so."""
-        if self.outbox.full():
-            self.outbox.get_nowait()
-            self.dropped += 1
-            self.outbox.put_nowait(event)
-            return False
-        self.outbox.put_nowait(event)
-        return True
 
 
 class HubMetrics:

@@ -10,11 +10,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.api_gateway.errors import ApiError
 from services.api_gateway.market_hub import MarketHub
+from services.api_gateway.user_hub import UserHub
 from shared.auth.tokens import Claims, TokenError, TokenVerifier
 from shared.config.settings import ENV_PREFIX, GatewaySettings
 from shared.db.repositories.candles import CandleRepository
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
 from shared.db.repositories.users import UserRepository
+from shared.messaging.publisher import JetStreamPublisher
 
 
 @dataclass
@@ -24,6 +26,8 @@ class GatewayState:
     settings: GatewaySettings
     candles: CandleRepository
     hub: MarketHub
+    users_hub: UserHub
+    publisher: JetStreamPublisher
     exchange_keys: ExchangeKeyRepository
     users: UserRepository
     verifier: TokenVerifier | None

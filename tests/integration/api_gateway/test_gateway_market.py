@@ -141,7 +141,7 @@ async def test_live_trades_and_candles_reach_only_the_subscribed_client(
         ('{"action": "fly"}', "unknown_action"),
         ('{"action": "subscribe", "symbol": "DOGE/USDT"}', "unknown_symbol"),
         ('{"action": "subscribe", "symbol": "BTC/USDT", "interval": "2d"}', "unknown_interval"),
-        ("x" * 5000, "frame_too_large"),
+        ("x" * 9000, "frame_too_large"),
     ],
 )
 async def test_bad_frames_get_an_error_event_and_the_socket_stays_open(
