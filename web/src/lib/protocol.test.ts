@@ -85,3 +85,91 @@ describe('parseServerMessage', () => {
     expect(parseServerMessage(input)).toBeNull();
   });
 });
+
+describe('parseServerMessage: signed-in events', () => {
+  it('parses chat chunks, decisions, order events and kill news as the bus sends them', () => {
+    const reply = {
+      type: 'chat.replied',
+      user_id: 'u1',
+      conversation_id: 'default',
+      request_id: 'r1',
+      sequence: 2,
+      text: 'Done.',
+      final: true,
+      ts_event: '2026-11-28T12:00:00Z',
+    };
+    expect(parseServerMessage(JSON.stringify(reply))).toEqual({
+      type: 'chat.replied',
+      requestId: 'r1',
+      conversationId: 'default',
+      sequence: 2,
+      text: 'Done.',
+      final: true,
+    });
+    const pending = {
+      type: 'risk.decision',
+      intent_id: 'i1',
+      user_id: 'u1',
+      outcome: 'pending',
+      reason: '',
+      check: null,
+      digest: 'ab'.repeat(32),
+      expires_at: '2026-11-28T12:05:00Z',
+    };
+    expect(parseServerMessage(JSON.stringify(pending))).toMatchObject({
+      type: 'decision',
+      intentId: 'i1',
+      outcome: 'pending',
+      expiresAt: Date.parse('2026-11-28T12:05:00Z'),
+    });
+    const fill = {
+      type: 'order.filled',
+      user_id: 'u1',
+      venue: 'paper',
+      client_order_id: 'cp-1',
+      symbol: 'BTC/USDT',
+      correlation_id: 'i1',
+      venue_order_id: '7',
+      trade_id: '9',
+      side: 'buy',
+      last_quantity: '0.01',
+      last_price: '23140.48',
+      cumulative_quantity: '0.01',
+      commission: '0',
+      commission_asset: 'BNB',
+      ts_event: '2026-11-28T12:00:01Z',
+    };
+    expect(parseServerMessage(JSON.stringify(fill))).toMatchObject({
+      type: 'order',
+      event: 'filled',
+      clientOrderId: 'cp-1',
+      lastPrice: '23140.48',
+      correlationId: 'i1',
+    });
+    const kill = { type: 'sys.kill_engaged', scope: 'global', actor: 'ops', reason: 'incident' };
+    expect(parseServerMessage(JSON.stringify(kill))).toEqual({
+      type: 'kill',
+      engaged: true,
+      scope: 'global',
+      reason: 'incident',
+    });
+    expect(parseServerMessage('{"type":"authenticated","user_id":"u1","expires_at":1700000000000}')).toEqual({
+      type: 'authenticated',
+      userId: 'u1',
+      expiresAt: 1700000000000,
+    });
+  });
+
+  it('returns null for malformed signed-in events', () => {
+    const bad = [
+      { type: 'chat.replied', request_id: 'r1', conversation_id: 'c', sequence: -1, text: '', final: true },
+      { type: 'chat.replied', request_id: 'r1', conversation_id: 'c', sequence: 0, text: 5, final: true },
+      { type: 'risk.decision', intent_id: 'i1', outcome: 'maybe' },
+      { type: 'order.exploded', client_order_id: 'c', symbol: 'BTC/USDT', ts_event: '2026-11-28T12:00:00Z' },
+      { type: 'order.filled', client_order_id: 'c', symbol: 'BTC/USDT', ts_event: 'yesterday' },
+      { type: 'sys.kill_engaged', scope: 'everyone' },
+      { type: 'authenticated', user_id: '', expires_at: 1 },
+    ];
+    for (const raw of bad) expect(parseServerMessage(JSON.stringify(raw))).toBeNull();
+  });
+});

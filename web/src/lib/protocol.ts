@@ -28,6 +28,48 @@ export interface Trade {
   ts: number;
 }
 
+/** One streamed chunk of the agent's reply; `final` marks the last one of a request. */
+export interface ChatChunk {
+  requestId: string;
+  conversationId: string;
+  sequence: number;
+  text: string;
+  final: boolean;
+}
+
+export type DecisionOutcome = 'approved' | 'pending' | 'denied' | 'rejected' | 'expired' | 'killed';
+
+/** The risk gate's word on an intent (see shared/messages/risk.py). */
+export interface Decision {
+  intentId: string;
+  outcome: DecisionOutcome;
+  reason: string;
+  check: string | null;
+  digest: string | null;
+  /** Pending approvals only: when the proposal lapses, ms since epoch. */
+  expiresAt: number | null;
+}
+
+/** An order's lifecycle event from the executor (`order.submitted`, `order.filled`, …). */
+export interface OrderUpdate {
+  event: 'submitted' | 'accepted' | 'rejected' | 'filled' | 'canceled' | 'expired';
+  clientOrderId: string;
+  symbol: string;
+  correlationId: string | null;
+  reason: string | null;
+  side: string | null;
+  lastQuantity: string | null;
+  lastPrice: string | null;
+  cumulativeQuantity: string | null;
+  ts: number;
+}
+
+export interface KillNews {
+  engaged: boolean;
+  scope: 'global' | 'user';
+  reason: string | null;
+}
+
 export type ServerMessage =
   | ({ type: 'trade' } & Trade)
   | ({ type: 'candle'; symbol: string; interval: string } & Candle)
@@ -35,12 +77,23 @@ export type ServerMessage =
   | { type: 'error'; code: string; message: string }
   | { type: 'ping' }
   | { type: 'pong' }
-  | { type: 'unsubscribed' };
+  | { type: 'unsubscribed' }
+  | { type: 'authenticated'; userId: string; expiresAt: number }
+  | { type: 'auth_expired' }
+  | { type: 'signed_out' }
+  | { type: 'chat.accepted'; requestId: string; clientMessageId: string; conversationId: string }
+  | ({ type: 'chat.replied' } & ChatChunk)
+  | ({ type: 'decision' } & Decision)
+  | ({ type: 'order' } & OrderUpdate)
+  | ({ type: 'kill' } & KillNews);
 
 export type ClientMessage =
   | { action: 'subscribe'; symbol: string; interval: string }
   | { action: 'unsubscribe' }
-  | { action: 'ping' };
+  | { action: 'ping' }
+  | { action: 'auth'; token: string }
+  | { action: 'sign_out' }
+  | { action: 'chat'; conversation_id: string; text: string; client_message_id: string };
 
 type Json = Record<string, unknown>;
 
@@ -54,6 +107,77 @@ function isNonEmptyString(value: unknown): value is string {
 
 function isTimestamp(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+const OUTCOMES: readonly DecisionOutcome[] = ['approved', 'pending', 'denied', 'rejected', 'expired', 'killed'];
+const ORDER_EVENTS: readonly OrderUpdate['event'][] = [
+  'submitted',
+  'accepted',
+  'rejected',
+  'filled',
+  'canceled',
+  'expired',
+];
+
+function optionalString(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function optionalDecimal(value: unknown): string | null {
+  return isDecimalString(value) ? value : null;
+}
+
+/** ISO-8601 from the bus (pydantic's datetimes) to ms since epoch; null when absent or unreadable. */
+function isoToMs(value: unknown): number | null {
+  if (typeof value !== 'string') return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+function parseChatChunk(raw: Json): ChatChunk | null {
+  const { request_id, conversation_id, sequence, text, final } = raw;
+  if (!isNonEmptyString(request_id) || !isNonEmptyString(conversation_id)) return null;
+  if (!Number.isSafeInteger(sequence) || (sequence as number) < 0) return null;
+  if (typeof text !== 'string' || typeof final !== 'boolean') return null;
+  return { requestId: request_id, conversationId: conversation_id, sequence: sequence as number, text, final };
+}
+
+function parseDecision(raw: Json): Decision | null {
+  const { intent_id, outcome, reason, check, digest, expires_at } = raw;
+  if (!isNonEmptyString(intent_id) || !OUTCOMES.includes(outcome as DecisionOutcome)) return null;
+  return {
+    intentId: intent_id,
+    outcome: outcome as DecisionOutcome,
+    reason: typeof reason === 'string' ? reason : '',
+    check: optionalString(check),
+    digest: optionalString(digest),
+    expiresAt: isoToMs(expires_at),
+  };
+}
+
+function parseOrderUpdate(raw: Json, event: string): OrderUpdate | null {
+  const { client_order_id, symbol, correlation_id, reason, side, ts_event } = raw;
+  const ts = isoToMs(ts_event);
+  if (!ORDER_EVENTS.includes(event as OrderUpdate['event'])) return null;
+  if (!isNonEmptyString(client_order_id) || !isNonEmptyString(symbol) || ts === null) return null;
+  return {
+    event: event as OrderUpdate['event'],
+    clientOrderId: client_order_id,
+    symbol,
+    correlationId: optionalString(correlation_id),
+    reason: optionalString(reason),
+    side: optionalString(side),
+    lastQuantity: optionalDecimal(raw.last_quantity),
+    lastPrice: optionalDecimal(raw.last_price),
+    cumulativeQuantity: optionalDecimal(raw.cumulative_quantity),
+    ts,
+  };
+}
+
+function parseKillNews(raw: Json, engaged: boolean): KillNews | null {
+  const { scope, reason } = raw;
+  if (scope !== 'global' && scope !== 'user') return null;
+  return { engaged, scope, reason: optionalString(reason) };
 }
 
 /** Validates a candle object in the wire format (snake_case, string decimals). */
@@ -116,8 +240,43 @@ export function parseServerMessage(data: unknown): ServerMessage | null {
     case 'ping':
     case 'pong':
     case 'unsubscribed':
+    case 'auth_expired':
+    case 'signed_out':
       return { type: raw.type };
-    default:
+    case 'authenticated': {
+      const { user_id, expires_at } = raw;
+      if (!isNonEmptyString(user_id) || !isTimestamp(expires_at)) return null;
+      return { type: 'authenticated', userId: user_id, expiresAt: expires_at };
+    }
+    case 'chat.accepted': {
+      const { request_id, client_message_id, conversation_id } = raw;
+      if (![request_id, client_message_id, conversation_id].every(isNonEmptyString)) return null;
+      return {
+        type: 'chat.accepted',
+        requestId: request_id as string,
+        clientMessageId: client_message_id as string,
+        conversationId: conversation_id as string,
+      };
+    }
+    case 'chat.replied': {
+      const chunk = parseChatChunk(raw);
+      return chunk ? { type: 'chat.replied', ...chunk } : null;
+    }
+    case 'risk.decision': {
+      const decision = parseDecision(raw);
+      return decision ? { type: 'decision', ...decision } : null;
+    }
+    case 'sys.kill_engaged':
+    case 'sys.kill_released': {
+      const news = parseKillNews(raw, raw.type === 'sys.kill_engaged');
+      return news ? { type: 'kill', ...news } : null;
+    }
+    default: {
+      if (raw.type.startsWith('order.')) {
+        const update = parseOrderUpdate(raw, raw.type.slice('order.'.length));
+        return update ? { type: 'order', ...update } : null;
+      }
       return null;
+    }
   }
 }

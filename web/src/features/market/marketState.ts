@@ -95,10 +95,8 @@ function applyLive(state: MarketState, message: ServerMessage): MarketState {
         : state;
     case 'error':
       return { ...state, streamError: { code: message.code, message: message.message } };
-    case 'ping':
-    case 'pong':
-    case 'unsubscribed':
-      return state;
+    default:
+      return state; // heartbeats and the signed-in user's events are not market data
   }
 }
 

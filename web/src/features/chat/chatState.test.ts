@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatChunk, Decision } from '../../lib/protocol';
+import { accepted, decided, emptyChat, failed, pendingDecisions, received, sending, type AgentTurn } from './chatState';
+
+function chunk(sequence: number, text: string, final = false, requestId = 'r1'): ChatChunk {
+  return { requestId, conversationId: 'default', sequence, text, final };
+}
+
+function agentTurn(state: ReturnType<typeof emptyChat>, requestId = 'r1'): AgentTurn {
+  const turn = state.turns.find((t) => t.role === 'agent' && t.requestId === requestId);
+  if (!turn || turn.role !== 'agent') throw new Error(`no agent turn ${requestId}`);
+  return turn;
+}
+
+function decision(intentId: string, outcome: Decision['outcome'], expiresAt: number | null = null): Decision {
+  return { intentId, outcome, reason: '', check: null, digest: 'a'.repeat(64), expiresAt };
+}
+
+describe('chat state', () => {
+  it('shows a message at once, then marks it sent with the request id the reply will carry', () => {
+    let state = sending(emptyChat(), 'm1', 'buy 0.01 BTC');
+    expect(state.turns).toEqual([
+      { role: 'user', clientMessageId: 'm1', text: 'buy 0.01 BTC', status: 'sending', requestId: null, error: null },
+    ]);
+    state = accepted(state, 'm1', 'r1');
+    expect(state.turns[0]).toMatchObject({ status: 'sent', requestId: 'r1' });
+  });
+
+  it('keeps a failed message in place so resending it does not duplicate it', () => {
+    let state = sending(emptyChat(), 'm1', 'hello');
+    state = failed(state, 'm1', 'the chat is unavailable right now');
+    expect(state.turns[0]).toMatchObject({ status: 'failed', error: 'the chat is unavailable right now' });
+    state = sending(state, 'm1', 'hello');
+    expect(state.turns).toHaveLength(1);
+    expect(state.turns[0]).toMatchObject({ status: 'sending', error: null });
+  });
+
+  it('assembles streamed chunks in order and completes at the final one', () => {
+    let state = received(emptyChat(), chunk(0, 'BTC is '));
+    expect(agentTurn(state)).toMatchObject({ text: 'BTC is ', status: 'streaming' });
+    state = received(state, chunk(1, 'at 23,140.', true));
+    expect(agentTurn(state)).toMatchObject({ text: 'BTC is at 23,140.', status: 'done' });
+  });
+
+  it('ignores repeated chunks and waits for a gap to fill before showing what follows it', () => {
+    let state = received(emptyChat(), chunk(0, 'a'));
+    state = received(state, chunk(2, 'c', true));
+    expect(agentTurn(state)).toMatchObject({ text: 'a', status: 'streaming' });
+    const before = state;
+    state = received(state, chunk(0, 'a'));
+    expect(state).toBe(before);
+    state = received(state, chunk(1, 'b'));
+    expect(agentTurn(state)).toMatchObject({ text: 'abc', status: 'done' });
+  });
+
+  it('keeps replies to different requests apart and ignores other conversations', () => {
+    let state = received(emptyChat(), chunk(0, 'first', true, 'r1'));
+    state = received(state, chunk(0, 'second', true, 'r2'));
+    state = received(state, { ...chunk(0, 'elsewhere', true, 'r3'), conversationId: 'other' });
+    expect(state.turns.map((t) => t.role === 'agent' && t.text)).toEqual(['first', 'second']);
+  });
+
+  it('lists pending approvals that have not lapsed, soonest first, and drops decided ones', () => {
+    let state = decided(emptyChat(), decision('i1', 'pending', 5_000));
+    state = decided(state, decision('i2', 'pending', 2_000));
+    state = decided(state, decision('i3', 'pending', 500));
+    state = decided(state, decision('i4', 'denied'));
+    expect(pendingDecisions(state, 1_000).map((d) => d.intentId)).toEqual(['i2', 'i1']);
+    state = decided(state, decision('i2', 'approved'));
+    expect(pendingDecisions(state, 1_000).map((d) => d.intentId)).toEqual(['i1']);
+  });
+});
