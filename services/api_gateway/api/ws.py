@@ -78,8 +78,8 @@ def _event(kind: str, **fields: Any) -> str:
     return json.dumps({"type": kind, **fields})
 
 
-def _error(code: str, message: str) -> str:
-    return _event("error", code=code, message=message)
+def _error(code: str, message: str, **about: str) -> str:
+    return _event("error", code=code, message=message, **about)
 
 
 def _subscribe(state: GatewayState, client: ClientFeed, request: dict[str, Any]) -> str:
@@ -106,18 +106,21 @@ def _auth(state: GatewayState, client: ClientFeed, request: dict[str, Any]) -> s
 
 
 async def _chat(state: GatewayState, socket: Socket, request: dict[str, Any]) -> str:
+    ref = request.get("client_message_id")
+    # Errors name the message they refuse, so the app marks that one failed and keeps its text.
+    about = {"client_message_id": ref} if isinstance(ref, str) and len(ref) <= 64 else {}
     who = state.users_hub.current(socket.client)
     if who is None:
-        return _error("not_authenticated", 'sign in first: {"action": "auth", "token": "…"}')
+        return _error("not_authenticated", 'sign in first: {"action": "auth", "token": "…"}', **about)
     try:
         frame = ChatFrame.model_validate(request)
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        return _error("invalid_request", f"{where}: {first['msg']}")
+        return _error("invalid_request", f"{where}: {first['msg']}", **about)
     wait = socket.chat_allowed(time.monotonic())
     if wait is not None:
-        return _error("rate_limited", f"too many chat messages: retry in {wait:.1f} s")
+        return _error("rate_limited", f"too many chat messages: retry in {wait:.1f} s", **about)
     request_id = derived_id("chat", who.user_id, frame.client_message_id)
     message = ChatRequested(
         message_id=request_id,
@@ -130,7 +133,7 @@ async def _chat(state: GatewayState, socket: Socket, request: dict[str, Any]) ->
         await state.publisher.publish(subjects.chat_requests(who.user_id), message)
     except PublishFailed:
         socket.chat_times.pop()  # not sent, so not counted
-        return _error("chat_unavailable", "the chat is unavailable right now: send it again")
+        return _error("chat_unavailable", "the chat is unavailable right now: send it again", **about)
     return _event(
         "chat.accepted",
         request_id=request_id,

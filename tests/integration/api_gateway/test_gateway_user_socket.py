@@ -164,6 +164,7 @@ async def test_a_bad_chat_frame_is_refused_with_the_reason_and_nothing_is_publis
         await signed_in(socket, user)
         reply = await ask(socket, {"action": "chat", **frame})
         assert reply["type"] == "error" and reply["code"] == code and ":" in reply["message"]
+        assert reply.get("client_message_id") == frame.get("client_message_id")
         assert await ask(socket, {"action": "ping"}) == {"type": "pong"}
     assert await requests_of(bus, user) == []
 
@@ -203,6 +204,7 @@ async def test_a_socket_sending_chat_faster_than_a_person_types_is_told_to_wait(
             assert (await ask(socket, frame))["type"] == "chat.accepted"
         over = await ask(socket, {"action": "chat", "text": "one more", "client_message_id": "m-x"})
         assert over["code"] == "rate_limited" and "retry in" in over["message"]
+        assert over["client_message_id"] == "m-x"
 
 
 # -- EVENTS --------------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ export type ServerMessage =
   | ({ type: 'trade' } & Trade)
   | ({ type: 'candle'; symbol: string; interval: string } & Candle)
   | { type: 'subscribed'; symbol: string; interval: string }
-  | { type: 'error'; code: string; message: string }
+  | { type: 'error'; code: string; message: string; clientMessageId?: string }
   | { type: 'ping' }
   | { type: 'pong' }
   | { type: 'unsubscribed' }
@@ -235,7 +235,12 @@ export function parseServerMessage(data: unknown): ServerMessage | null {
     case 'error': {
       const { code, message } = raw;
       if (!isNonEmptyString(code)) return null;
-      return { type: 'error', code, message: typeof message === 'string' ? message : '' };
+      const text = typeof message === 'string' ? message : '';
+      // Chat refusals name the message they refuse.
+      const ref = raw.client_message_id;
+      return isNonEmptyString(ref)
+        ? { type: 'error', code, message: text, clientMessageId: ref }
+        : { type: 'error', code, message: text };
     }
     case 'ping':
     case 'pong':

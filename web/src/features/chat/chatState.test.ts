@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatChunk, Decision } from '../../lib/protocol';
-import { accepted, decided, emptyChat, failed, pendingDecisions, received, sending, type AgentTurn } from './chatState';
+import type { ChatChunk, Decision, ServerMessage } from '../../lib/protocol';
+import {
+  accepted,
+  chatReducer,
+  decided,
+  emptyChat,
+  failed,
+  pendingDecisions,
+  received,
+  sending,
+  type AgentTurn,
+} from './chatState';
 
 function chunk(sequence: number, text: string, final = false, requestId = 'r1'): ChatChunk {
   return { requestId, conversationId: 'default', sequence, text, final };
@@ -68,5 +78,36 @@ describe('chat state', () => {
     expect(pendingDecisions(state, 1_000).map((d) => d.intentId)).toEqual(['i2', 'i1']);
     state = decided(state, decision('i2', 'approved'));
     expect(pendingDecisions(state, 1_000).map((d) => d.intentId)).toEqual(['i1']);
+  });
+});
+
+describe('chatReducer', () => {
+  it('follows a message from send to accepted to a streamed reply, from socket events', () => {
+    let state = chatReducer(emptyChat(), { type: 'send', clientMessageId: 'm1', text: 'price of BTC?' });
+    const events: ServerMessage[] = [
+      { type: 'chat.accepted', requestId: 'r1', clientMessageId: 'm1', conversationId: 'default' },
+      { type: 'chat.replied', requestId: 'r1', conversationId: 'default', sequence: 0, text: 'BTC ', final: false },
+      { type: 'trade', symbol: 'BTC/USDT', tradeId: '1', price: '1', quantity: '1', ts: 1 },
+      { type: 'chat.replied', requestId: 'r1', conversationId: 'default', sequence: 1, text: '23,140', final: true },
+    ];
+    for (const message of events) state = chatReducer(state, { type: 'message', message });
+    expect(state.turns).toMatchObject([
+      { role: 'user', status: 'sent', requestId: 'r1' },
+      { role: 'agent', text: 'BTC 23,140', status: 'done' },
+    ]);
+  });
+
+  it('marks the refused message failed with the reason, and ignores errors naming no message', () => {
+    let state = chatReducer(emptyChat(), { type: 'send', clientMessageId: 'm1', text: 'x' });
+    state = chatReducer(state, { type: 'message', message: { type: 'error', code: 'stream', message: 'feed' } });
+    expect(state.turns[0]).toMatchObject({ status: 'sending' });
+    const refusal: ServerMessage = {
+      type: 'error',
+      code: 'rate_limited',
+      message: 'too many chat messages: retry in 3.0 s',
+      clientMessageId: 'm1',
+    };
+    state = chatReducer(state, { type: 'message', message: refusal });
+    expect(state.turns[0]).toMatchObject({ status: 'failed', error: 'too many chat messages: retry in 3.0 s' });
   });
 });

@@ -6,7 +6,7 @@
  * republishes them) or arrive out of order: a reply's text is the unbroken run of chunks from 0,
  * and it is complete once that run reaches the chunk marked final.
  */
-import type { ChatChunk, Decision } from '../../lib/protocol';
+import type { ChatChunk, Decision, ServerMessage } from '../../lib/protocol';
 
 export type TurnStatus = 'sending' | 'sent' | 'failed' | 'streaming' | 'done';
 
@@ -113,4 +113,34 @@ export function pendingDecisions(state: ChatState, now: number): Decision[] {
   return Object.values(state.decisions)
     .filter((d) => d.outcome === 'pending' && (d.expiresAt === null || d.expiresAt > now))
     .sort((a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity));
+}
+
+export type ChatAction =
+  | { type: 'send'; clientMessageId: string; text: string }
+  | { type: 'failed'; clientMessageId: string; error: string }
+  | { type: 'message'; message: ServerMessage };
+
+/** Every change to the chat: the user's sends, and what the socket says. */
+export function chatReducer(state: ChatState, action: ChatAction): ChatState {
+  switch (action.type) {
+    case 'send':
+      return sending(state, action.clientMessageId, action.text);
+    case 'failed':
+      return failed(state, action.clientMessageId, action.error);
+    case 'message': {
+      const message = action.message;
+      switch (message.type) {
+        case 'chat.accepted':
+          return accepted(state, message.clientMessageId, message.requestId);
+        case 'chat.replied':
+          return received(state, message);
+        case 'decision':
+          return decided(state, message);
+        case 'error':
+          return message.clientMessageId ? failed(state, message.clientMessageId, message.message) : state;
+        default:
+          return state;
+      }
+    }
+  }
 }
