@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PY := .venv/bin/python
 NPM := npm
 
-.PHONY: help dev up install web test test-python test-web lint typecheck check format bench browser clean
+.PHONY: help dev up install web openapi test test-python test-web lint typecheck check format bench browser clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,6 +63,10 @@ check: lint typecheck ## Lint and type-check
 format: install ## Format the Python code
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
+
+openapi: install web/node_modules/.package-lock.json ## Regenerate web/openapi.json and the web client's types from the gateway's routes
+	$(PY) -m cryptopulse.cli openapi --write
+	cd web && $(NPM) run gen:api
 
 bench: install ## Benchmarks: feed, order round trip, risk gate, each beside its raw baseline (into the README)
 	$(PY) -m cryptopulse.cli bench --update-readme

@@ -100,6 +100,18 @@ def _parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _openapi(args: argparse.Namespace) -> int:
+    from services.api_gateway.openapi import COMMITTED, openapi_document, render
+
+    text = render(openapi_document())
+    if args.write:
+        COMMITTED.write_text(text)
+        print(f"wrote {COMMITTED}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _check_bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.command != "bench":
         return
@@ -145,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     parse = commands.add_parser("parse", help="parse a chat command offline and print it as JSON")
     parse.add_argument("text", nargs="+", help='the command, e.g. "buy 0.5 BTC if it dips below $30,000"')
     parse.set_defaults(handler=_parse)
+    openapi = commands.add_parser(
+        "openapi", help="print the gateway's OpenAPI document (the web client's source)"
+    )
+    openapi.add_argument("--write", action="store_true", help="write it to web/openapi.json instead")
+    openapi.set_defaults(handler=_openapi)
     add_keys_parser(commands)
     return parser
 
