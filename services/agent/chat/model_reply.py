@@ -1,10 +1,10 @@
 """Answer with the model graph: stream the text of its turns, or replay an answer already given.
 
 The request's message id becomes the id of its ``HumanMessage`` in the conversation memory, so a
-redelivered request (the agent crashed after answering, before acknowledging) finds its answer
-there and replays it: no second model call, no second turn in the memory, and the replayed text
-is cut into the same chunks as a fresh answer would be only if the model's timing allowed (see
-``docs/decisions.md``).
+redelivered request that was answered already (the agent stopped after answering, before the
+ack) finds its answer there and replays it: no second model call and no second turn in memory.
+A request cut off mid-answer runs again from where the memory stands: the model sees the tool
+results it already had (an order it already proposed among them).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def answered(messages: Sequence[AnyMessage], request_id: str) -> str | None:
                 turn.append(later)
             last = turn[-1] if turn else None
             if not isinstance(last, AIMessage) or last.tool_calls:
-                return None  # interrupted mid-answer: answer again (tools derive the same ids)
+                return None  # cut off mid-answer: run again from where the memory stands
             return TURN_SEPARATOR.join(m.text for m in turn if isinstance(m, AIMessage) and m.text)
     return None
 

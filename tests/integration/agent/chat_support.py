@@ -87,11 +87,11 @@ class Bus:
         data = await self.stored(subjects.CHAT.name, subjects.chat_replies(user_id))
         return [ChatReplied.from_json(d) for d in data]
 
-    async def reply_to(self, request_id: str, within_s: float = 20) -> list[ChatReplied]:
+    async def reply_to(self, request_id: str, within_s: float = 20, user_id: str = USER) -> list[ChatReplied]:
         """The chunks of the reply to ``request_id`` once its final chunk is stored."""
         deadline = asyncio.get_running_loop().time() + within_s
         while True:
-            chunks = [r for r in await self.replies() if r.request_id == request_id]
+            chunks = [r for r in await self.replies(user_id) if r.request_id == request_id]
             if any(c.final for c in chunks):
                 return chunks
             assert asyncio.get_running_loop().time() < deadline, f"no final reply to {request_id}: {chunks}"

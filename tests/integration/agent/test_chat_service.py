@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -56,10 +57,12 @@ async def test_an_offline_request_is_answered_in_ordered_chunks_ending_with_fina
 ) -> None:
     # Arrange
     request = bus.request("short 2 BTC", conversation_id="c9")
-    with running_agent(fresh_nats.url, chat_db):
+    with running_agent(fresh_nats.url, chat_db) as agent:
         # Act
         await bus.send(subjects.chat_requests(USER), request)
         chunks = await bus.reply_to(request.message_id)
+        async with httpx.AsyncClient() as http:
+            readiness = (await http.get(f"{agent}/readyz")).json()
     # Assert
     assert len(chunks) > 1
     assert_streamed_in_order(chunks)
@@ -70,6 +73,29 @@ async def test_an_offline_request_is_answered_in_ordered_chunks_ending_with_fina
     text = text_of(chunks)
     assert text.startswith(offline_notice(NO_MODEL) + "\n")
     assert "spot trading cannot short" in text and "- buy 0.1 BTC" in text
+    assert readiness["ready"] is True and readiness["checks"]["chat"] is True
+
+
+async def test_one_users_requests_are_answered_in_order_without_interleaving(
+    bus: Bus, fresh_nats: NatsServer, chat_db: str
+) -> None:
+    # Arrange
+    asked = [bus.request(text) for text in ("short 1 BTC", "cancel all orders", "short 2 ETH")]
+    other = bus.request("cancel all orders", user_id="bob")
+    with running_agent(fresh_nats.url, chat_db, agent_chat_chunk_chars=20):
+        # Act
+        for request in asked:
+            await bus.send(subjects.chat_requests(USER), request)
+        await bus.send(subjects.chat_requests("bob"), other)
+        await bus.reply_to(asked[-1].message_id)
+        replies = await bus.replies()
+        bobs = await bus.reply_to(other.message_id, user_id="bob")
+    # Assert: each reply complete before the next begins, in the order asked
+    order = [r.request_id for r in replies]
+    assert order == sorted(order, key=[a.message_id for a in asked].index)
+    for request in asked:
+        assert_streamed_in_order([r for r in replies if r.request_id == request.message_id])
+    assert {r.user_id for r in bobs} == {"bob"}
 
 
 async def test_an_order_delivered_twice_publishes_one_intent_and_one_reply(
