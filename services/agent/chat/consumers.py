@@ -14,7 +14,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from services.agent.chat.conversations import ConversationMap, RememberingSink
 from services.agent.chat.decisions import DecisionNotifier
-from services.agent.chat.requests import ChatRequestHandler
+from services.agent.chat.request_handler import ChatRequestHandler
 from services.agent.chat.responder import ChatResponder, Chunking
 from services.agent.graph.graph import CopilotGraph, build_graph
 from services.agent.graph.market_tools import market_tools
@@ -80,7 +80,7 @@ def chat_consumers(
         budget=budget,
         chunking=Chunking(settings.agent_chat_chunk_chars, settings.agent_chat_flush_s),
     )
-    requests = ChatRequestHandler(rt.publisher, responder)
+    handler = ChatRequestHandler(rt.publisher, responder)
     decisions = DecisionNotifier(rt.publisher, conversations)
     return [
         PullConsumer(
@@ -89,7 +89,7 @@ def chat_consumers(
             stream=subjects.CHAT.name,
             subject=subjects.chat_requests(subjects.ANY),
             durable=CHAT_DURABLE,
-            handler=requests.on_request,
+            handler=handler.on_request,
             batch=settings.agent_chat_concurrency,
             ack_wait_s=settings.agent_chat_ack_wait_s,
         ),
