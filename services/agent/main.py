@@ -1,4 +1,4 @@
-"""Factory of the agent process: today the rules engine; the chat copilot joins it later.
+"""Factory of the agent process: the rules engine and the chat copilot.
 
 Nothing happens at import. At start-up one ``RulesService`` per venue publishes what a crash left
 in its outbox, loads its active rules and warms their charts from stored candles; then two
@@ -8,18 +8,25 @@ than ``STALE_AFTER`` (a backlog replayed after downtime) moves prices and charts
 nothing. Run one agent per deployment: the engine keeps the last price per market in memory
 (a second replica would see every other tick); the database's compare-and-set still keeps a
 firing single if two run.
+
+The chat service (``services.agent.chat``) then opens the conversation memory through the
+``checkpointer_factory`` argument and starts two more durable consumers: chat requests, answered
+as streamed replies, and the risk gate's decisions, explained in the chat that asked.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from datetime import timedelta
 
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 from starlette.applications import Starlette
 
+from services.agent.chat.checkpointer import CheckpointerFactory, in_memory_checkpointer
+from services.agent.chat.consumers import chat_consumers
 from services.agent.rules.service import RulesService, is_stale
 from shared.config.settings import AgentSettings
 from shared.db.repositories.candles import CandleRepository
@@ -41,16 +48,24 @@ STALE_AFTER = timedelta(seconds=60)
 CLOSE_TIMEOUT_S = 5.0
 
 
-def create_app(settings: AgentSettings | None = None) -> Starlette:
-    settings = settings or AgentSettings()
-    runtime = ServiceRuntime(SERVICE, settings)
+def create_app(
+    settings: AgentSettings | None = None,
+    *,
+    checkpointer_factory: CheckpointerFactory = in_memory_checkpointer,
+) -> Starlette:
+    """Return the agent's app; ``checkpointer_factory`` opens the chat's conversation memory."""
+    agent_settings = settings or AgentSettings()
+    runtime = ServiceRuntime(SERVICE, agent_settings)
     consumers: list[PullConsumer] = []
     tasks: list[asyncio.Task[None]] = []
+    resources = AsyncExitStack()
     ready = asyncio.Event()
+    chatting = asyncio.Event()
 
     async def on_start(rt: ServiceRuntime) -> None:
         assert rt.publisher is not None and rt.dead_letters is not None
         rt.checks["rules"] = ready.is_set
+        rt.checks["chat"] = chatting.is_set
         sessionmaker = rt.sessionmaker()
         services = {
             venue.value: RulesService(
@@ -83,9 +98,17 @@ def create_app(settings: AgentSettings | None = None) -> Starlette:
         tasks.append(every(RELOAD_S, "reload", *(s.reload for s in services.values())))
         tasks.append(every(OUTBOX_S, "outbox", *(s.republish for s in services.values())))
         ready.set()
+        checkpointer = await resources.enter_async_context(checkpointer_factory(agent_settings))
+        chat = chat_consumers(rt, agent_settings, checkpointer)
+        consumers.extend(chat)
+        tasks.extend(asyncio.create_task(c.run(), name="chat") for c in chat)
+        chatting.set()
 
     async def on_stop(_: ServiceRuntime) -> None:
-        await stop(tasks, consumers, timeout_s=CLOSE_TIMEOUT_S, what="agent")
+        try:
+            await stop(tasks, consumers, timeout_s=CLOSE_TIMEOUT_S, what="agent")
+        finally:
+            await resources.aclose()
 
     return create_service_app(runtime, on_start=on_start, on_stop=on_stop)
 

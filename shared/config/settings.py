@@ -194,6 +194,21 @@ class AgentSettings(CommonSettings):
     agent_daily_token_budget: int = Field(
         200_000, ge=0, description="Model tokens per user per UTC day; 0 disables the model for everyone."
     )
+    agent_chat_concurrency: int = Field(
+        8, ge=1, le=256, description="Chat requests answered at once (different users; one user's in order)."
+    )
+    agent_chat_chunk_chars: int = Field(
+        200, ge=1, le=8000, description="A streamed reply chunk is sent once it holds this many characters."
+    )
+    agent_chat_flush_s: float = Field(
+        0.05, gt=0, le=5, description="Seconds a streamed reply's text may wait before it is sent as a chunk."
+    )
+    agent_chat_ack_wait_s: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds JetStream waits for a chat request's ack before redelivering it (a model "
+        "answer with tool calls can take a while).",
+    )
 
 
 class RiskGateSettings(CommonSettings):
