@@ -108,7 +108,10 @@ def chart_tools(
 ) -> list[GraphTool]:
     """Return ``chart`` over stored candles and the scope user's fills and orders on ``venue``."""
 
-    async def markers(scope: ToolScope, symbol: str, start: datetime, end: datetime) -> list[ChartMarker]:
+    async def markers(
+        scope: ToolScope, symbol: str, start: datetime, last: datetime, end: datetime
+    ) -> list[ChartMarker]:
+        # The user's fills in [start, end) and open limit orders; ``last`` is the last candle's open.
         user = account_of(scope.user_id)
         base, _ = split_symbol(symbol)
         found = [
@@ -120,15 +123,17 @@ def chart_tools(
             )
             for f in await accounts.fills(user, venue, [symbol], start, end)
         ]
+        # An order still open rests through the window: marked where it was placed, or at the
+        # window's edge when placed before it or after the last closed candle.
         found += [
             ChartMarker(
-                t=to_ms(o.created_at),
+                t=min(max(to_ms(o.created_at), to_ms(start)), to_ms(last)),
                 price=o.limit_price,
                 side=OrderSide(o.side),
                 label=f"open limit {o.side} {plain_decimal(o.requested_qty or Decimal(0))} {base}",
             )
             for o in await accounts.open_orders(user, venue, symbol)
-            if o.limit_price is not None and start <= o.created_at < end
+            if o.limit_price is not None
         ]
         return sorted(found, key=lambda m: m.t)[-MAX_CHART_MARKERS:]
 
@@ -148,7 +153,9 @@ def chart_tools(
             interval=args.interval,
             candles=tuple(_candle(c) for c in shown),
             overlays=tuple(_overlay(s, history, len(shown)) for s in specs),
-            markers=tuple(await markers(scope, symbol, shown[0].open_time, end)) if args.trades else (),
+            markers=tuple(await markers(scope, symbol, shown[0].open_time, shown[-1].open_time, end))
+            if args.trades
+            else (),
         )
         summary = _summary(spec, [s.label for s in specs])
         return ToolResult(summary, artifact={"chart": spec.model_dump(mode="json")})
