@@ -84,9 +84,10 @@ class RuleBook:
         return [r for r in await self._store.list(user_id) if r.venue == self.venue]
 
     async def owned(self, user_id: uuid.UUID, rule_id: uuid.UUID) -> RuleRecord:
-        """The user's rule ``rule_id``; raise ``NoSuchRule`` for anyone else's, a deleted or unknown one."""
+        """The user's rule ``rule_id`` here; ``NoSuchRule`` for another's, a deleted or unknown one."""
         record = await self._store.get(rule_id)
-        if record is None or record.user_id != user_id or record.status is RuleStatus.DELETED:
+        mine = record is not None and record.user_id == user_id and record.venue == self.venue
+        if record is None or not mine or record.status is RuleStatus.DELETED:
             raise NoSuchRule()
         return record
 

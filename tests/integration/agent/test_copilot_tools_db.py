@@ -26,6 +26,7 @@ from services.agent.graph.tools import GraphTool, ToolResult, ToolScope
 from services.agent.indicators.candles import candle_arrays
 from services.agent.offline import OfflineResponder
 from services.agent.parser.model import OrderCommand
+from services.agent.rules.book import NoSuchRule
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.db.migrate import upgrade_async
 from shared.db.repositories.candles import CandleRepository
@@ -284,3 +285,14 @@ async def test_an_offline_conditional_order_creates_the_users_rule(
         f"Standing rule {rule.id} created: when BTC/USDT price < 30000, buy 0.1 BTC at market."
     )
     assert await book.list(accounts.alice) == []
+
+
+async def test_a_rule_on_another_venue_is_no_such_rule_here(
+    sessionmaker: async_sessionmaker[AsyncSession], accounts: Accounts
+) -> None:
+    command = OrderCommand.model_validate({**RULE, "kind": "conditional_order", "order_type": "market"})
+    testnet = await rule_book(sessionmaker, SYMBOLS, VenueName.TESTNET).create(accounts.alice, command)
+    paper = rule_book(sessionmaker, SYMBOLS, VenueName.PAPER)
+    with pytest.raises(NoSuchRule):
+        await paper.pause(accounts.alice, testnet.id)
+    assert await paper.list(accounts.alice) == []

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import timedelta
 
 import pytest
+from langchain_core.messages import ToolMessage
 from pydantic import ValidationError
 
 from services.agent.backtest.engine import Settings, run_backtest
@@ -13,12 +15,15 @@ from services.agent.backtest.rule import BacktestRule
 from services.agent.graph.backtest_tools import CURVE_POINTS, backtest_tools, result_view
 from services.agent.graph.chart_tools import chart_tools
 from services.agent.graph.rule_tools import RuleArgs
+from services.agent.graph.tools import DATA_CLOSE, DATA_OPEN
 from services.agent.indicators.candles import candle_arrays
 from services.agent.indicators.spec import IndicatorSpec
 from shared.domain.intervals import Interval
 from shared.messages.base import to_ms
 from shared.messages.charts import ChartCandle, ChartPoint, ChartSpec
-from tests.support.agent import START, MemoryMarket, candles
+from tests.support.agent import CONTEXT, START, MemoryMarket, RecordingSink, btc_market, candles
+from tests.support.openai_server import Call, Reply, scripted_openai
+from tests.unit.agent.graph.support import ask, graph_at
 from tests.unit.agent.graph.tool_support import SYMBOLS, call, scope, unreachable_accounts, unreachable_book
 
 CLOSES = [str(100 + 10 * math.sin(i / 5)) for i in range(400)]
@@ -126,3 +131,23 @@ async def test_backtest_of_a_new_rule_gives_the_engines_own_numbers() -> None:
 async def test_backtest_refuses_what_it_cannot_run(arguments: dict[str, object], reason: str) -> None:
     result = await call(backtests(), "backtest_rule", arguments, scope("backtest it"))
     assert result.refusal is not None and reason in result.refusal
+
+
+async def test_through_the_graph_the_model_reads_a_summary_and_the_chart_rides_as_an_artifact() -> None:
+    # Arrange
+    chart = {"symbol": "BTC/USDT", "interval": "1h", "limit": 20, "trades": False}
+    script = [Reply(tool_calls=[Call("chart", chart)]), Reply(content="Here is the chart.")]
+    extra = chart_tools(btc_market(), unreachable_accounts(), "paper", SYMBOLS)
+    with scripted_openai(script) as (server, url):
+        # Act
+        state = await ask(graph_at(url, RecordingSink(), extra=extra), "show me a BTC chart", CONTEXT)
+    # Assert
+    (sent,) = [m for m in server.requests[1]["messages"] if m["role"] == "tool"]
+    summary = json.loads(sent["content"][len(DATA_OPEN) : -len(DATA_CLOSE)])
+    assert summary["candles"] == 20 and summary["shown_to_user"] is True and "chart" not in summary
+    (message,) = [m for m in state.messages if isinstance(m, ToolMessage)]
+    spec = ChartSpec.model_validate(message.artifact["chart"])
+    assert (
+        len(spec.candles) == 20
+        and spec.candles[-1].c == btc_market().series[("paper", "BTC/USDT", "1h")][-1].close
+    )
