@@ -15,7 +15,7 @@ from decimal import Decimal
 from pydantic import AwareDatetime, Field, model_validator
 
 from services.agent.backtest.engine import DEFAULT_CASH, Settings
-from services.agent.backtest.result import BacktestResult
+from services.agent.backtest.result import BacktestResult, Trade
 from services.agent.backtest.rule import BacktestRule, ExitPolicy
 from services.agent.backtest.stored import CandleSource, backtest_stored
 from services.agent.graph.market_tools import require_known
@@ -32,6 +32,7 @@ MAX_BACKTEST_CANDLES = 200_000
 MAX_DAYS = 3660
 CURVE_POINTS = 60
 """Equity points returned: enough to describe the curve's shape, few enough for a model's context."""
+TRADES_SHOWN = 10
 DEFAULT_INTERVAL = Interval.H1
 
 
@@ -73,7 +74,7 @@ def chart_of(command: OrderCommand) -> Interval | None:
 
 
 def result_view(result: BacktestResult) -> dict[str, JsonValue]:
-    """The figures for the model: money as decimal strings, ratios as floats, a short curve."""
+    """The figures for the model: money as decimal strings, ratios as floats, last trades, a short curve."""
     return {
         "candles": result.candles,
         "initial_cash": plain_decimal(result.initial_cash),
@@ -83,7 +84,20 @@ def result_view(result: BacktestResult) -> dict[str, JsonValue]:
         "trade_count": result.trade_count,
         "win_rate": result.win_rate,
         "skipped_entries": result.skipped_entries,
+        "last_trades": [_trade(t) for t in result.trades[-TRADES_SHOWN:]],
         "equity_curve": [{"t": p.time.isoformat(), "equity": p.equity} for p in result.equity_curve],
+    }
+
+
+def _trade(trade: Trade) -> dict[str, JsonValue]:
+    return {
+        "entry_time": trade.entry_time.isoformat(),
+        "entry_price": plain_decimal(trade.entry_price),
+        "quantity": plain_decimal(trade.quantity),
+        "exit_time": None if trade.exit_time is None else trade.exit_time.isoformat(),
+        "exit_price": plain_decimal(trade.exit_price),
+        "pnl": plain_decimal(trade.pnl),
+        "exit_reason": str(trade.exit_reason),
     }
 
 

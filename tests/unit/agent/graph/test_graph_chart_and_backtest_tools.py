@@ -19,7 +19,7 @@ from services.agent.graph.tools import DATA_CLOSE, DATA_OPEN
 from services.agent.indicators.candles import candle_arrays
 from services.agent.indicators.spec import IndicatorSpec
 from shared.domain.intervals import Interval
-from shared.messages.base import to_ms
+from shared.messages.base import plain_decimal, to_ms
 from shared.messages.charts import ChartCandle, ChartPoint, ChartSpec
 from tests.support.agent import CONTEXT, START, MemoryMarket, RecordingSink, btc_market, candles
 from tests.support.openai_server import Call, Reply, scripted_openai
@@ -106,6 +106,7 @@ async def test_backtest_of_a_new_rule_gives_the_engines_own_numbers() -> None:
     assert result.refusal is None
     assert {k: v for k, v in result.data.items() if k in result_view(direct)} == result_view(direct)
     assert direct.trade_count >= 1 and len(direct.equity_curve) <= CURVE_POINTS
+    assert result.data["last_trades"][0]["entry_price"] == plain_decimal(direct.trades[0].entry_price)  # type: ignore[index,call-overload]
     assert (result.data["interval"], result.data["start"]) == ("1h", start.isoformat())
 
 
