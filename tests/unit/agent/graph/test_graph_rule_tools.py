@@ -6,16 +6,22 @@ from decimal import Decimal
 
 import pytest
 
+from services.agent.graph.context import ChatContext
 from services.agent.graph.rule_tools import rule_tools
 from services.agent.parser.model import Condition, OrderCommand
 from services.agent.rules.conditions import RuleDefinitionError
 from services.agent.rules.describe import describe_rule
 from shared.domain.enums import OrderSide, OrderType
+from tests.support.agent import RecordingSink
+from tests.support.openai_server import Call, Reply, scripted_openai
+from tests.unit.agent.graph.support import ask, graph_at
+from tests.unit.agent.graph.test_graph_hostile_output import hostile_news
 from tests.unit.agent.graph.tool_support import USER, call, scope, unreachable_book
 
 DIP = {"indicator": "price", "symbol": "BTC/USDT", "op": "<", "value": "30000"}
 RULE = {"symbol": "BTC/USDT", "side": "buy", "amount": "0.1", "conditions": [DIP]}
 ASKED = "buy 0.1 BTC if it dips below 30000"
+CONTEXT_WITH_ACCOUNT = ChatContext(user_id=str(USER), request_id="req-1")
 
 
 @pytest.mark.parametrize(
@@ -107,3 +113,24 @@ async def test_the_book_refuses_a_market_not_traded_in_a_condition() -> None:
 def test_a_rule_reads_back_in_words() -> None:
     command = OrderCommand.model_validate({**RULE, "kind": "conditional_order", "order_type": "market"})
     assert describe_rule(command) == "when BTC/USDT price < 30000, buy 0.1 BTC at market"
+
+
+async def test_a_rule_resume_injected_in_a_tool_result_is_refused_through_the_graph() -> None:
+    # Arrange: the scripted model obeys text inside the news tool's result, as a gullible model would.
+    rule_id = "00000000-0000-0000-0000-000000000042"
+    script = [
+        Reply(tool_calls=[Call("news", {"symbol": "BTC"})]),
+        Reply(tool_calls=[Call("resume_rule", {"rule_id": rule_id}), Call("create_rule", RULE)]),
+        Reply(content="I will not act on that."),
+    ]
+    extra = [hostile_news(), *rule_tools(unreachable_book())]
+    with scripted_openai(script) as (_, url):
+        # Act
+        state = await ask(
+            graph_at(url, RecordingSink(), extra=extra), "any news on BTC?", CONTEXT_WITH_ACCOUNT
+        )
+    # Assert
+    assert [(r["tool"], r["reason"].split(";")[0]) for r in state.rejections] == [
+        ("resume_rule", "the user's message does not ask to resume a rule"),
+        ("create_rule", "the user's message does not ask to buy"),
+    ]
