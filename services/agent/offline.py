@@ -1,8 +1,9 @@
 """Offline mode: with no model configured, the parser and indicator summaries answer the chat.
 
 An order becomes a ``TradeIntentCreated`` (source ``parser``) for the risk gate, exactly as a
-model's proposal would; a conditional order is described as the standing rule it would make;
-a question gets the price and an RSI/SMA reading; anything else gets the reason and examples.
+model's proposal would; a conditional order becomes a standing rule through the same
+``RuleBook`` the model's ``create_rule`` tool uses; a question gets the price and an RSI/SMA
+reading; anything else gets the reason and examples.
 """
 
 from __future__ import annotations
@@ -12,18 +13,20 @@ from dataclasses import dataclass
 
 from services.agent.graph.context import ChatContext
 from services.agent.graph.sink import IntentSink
+from services.agent.graph.tools import Refused
+from services.agent.graph.users import account_of
 from services.agent.market import MarketReader, NoMarketData, describe, price_stats, summary
 from services.agent.parser import (
     CancelCommand,
     CancelScope,
-    Condition,
     OrderCommand,
     ParseError,
     QueryCommand,
-    Series,
     parse_command,
 )
-from services.agent.parser.model import label
+from services.agent.rules.book import RuleBook
+from services.agent.rules.conditions import RuleDefinitionError
+from services.agent.rules.describe import describe_order, describe_rule
 from shared.domain.enums import IntentSource, OrderType, VenueName
 from shared.messages.base import derived_id, utc_now
 from shared.messages.intents import TradeIntentCreated
@@ -43,31 +46,6 @@ class OfflineReply:
     intent: TradeIntentCreated | None = None
 
 
-def _series(series: Series) -> str:
-    text = label(series.indicator)
-    if series.period is not None:
-        text += f"({series.period})"
-    if series.interval is not None:
-        text += f" on {series.interval}"
-    return f"{series.symbol} {text}"
-
-
-def _condition(condition: Condition) -> str:
-    value = condition.value
-    shown = "" if value is None else f" {_series(value) if isinstance(value, Series) else value}"
-    return f"{_series(condition)} {condition.op}{shown}"
-
-
-def _order(command: OrderCommand) -> str:
-    amount = (
-        f"{command.amount} {command.symbol.split('/')[0]}"
-        if command.amount is not None
-        else (f"{command.quote_amount} {command.symbol.split('/')[1]} of {command.symbol.split('/')[0]}")
-    )
-    price = f" at {command.limit_price}" if command.limit_price is not None else " at market"
-    return f"{command.side} {amount}{price}"
-
-
 class OfflineResponder:
     """Answers a chat message without a model (see the module docstring)."""
 
@@ -77,9 +55,12 @@ class OfflineResponder:
         sink: IntentSink,
         symbols: Collection[str],
         venue: VenueName = VenueName.PAPER,
+        *,
+        rules: RuleBook,
     ) -> None:
         self._market = market
         self._sink = sink
+        self._rules = rules
         self._symbols = frozenset(symbols)
         self._venue = venue
 
@@ -100,17 +81,23 @@ class OfflineResponder:
         if isinstance(command, QueryCommand):
             return OfflineReply(await self._query(command.symbol))
         if command.kind == "conditional_order":
-            conditions = " and ".join(_condition(c) for c in command.conditions)
-            return OfflineReply(
-                f"Standing rule proposal: when {conditions}, {_order(command)}. "
-                "Standing rules are created from the rules page; this chat does not create them yet."
-            )
+            return OfflineReply(await self._rule(command, context))
         intent = self._intent(command, context)
         await self._sink.submit(intent)
         return OfflineReply(
-            f"Proposed: {_order(command)} ({command.symbol}). Sent to the risk gate, which checks it and, "
-            f"in manual mode, waits for your approval. Intent {intent.intent_id}.",
+            f"Proposed: {describe_order(command)} ({command.symbol}). Sent to the risk gate, which checks "
+            f"it and, in manual mode, waits for your approval. Intent {intent.intent_id}.",
             intent,
+        )
+
+    async def _rule(self, command: OrderCommand, context: ChatContext) -> str:
+        try:
+            record = await self._rules.create(account_of(context.user_id), command)
+        except (Refused, RuleDefinitionError) as e:
+            return f"I could not make that a standing rule: {e}."
+        return (
+            f"Standing rule {record.id} created: {describe_rule(command)}. It fires once, and its order "
+            "goes to the risk gate like any other; pause or delete it any time."
         )
 
     async def _query(self, symbol: str) -> str:

@@ -80,6 +80,7 @@ def make_run_tools(tools: Sequence[GraphTool]) -> Node:
                     tool_call_id=call_id,
                     name=name,
                     status="error" if result.refusal is not None else "success",
+                    artifact=result.artifact,
                 )
             )
         return {"messages": messages, "intents": intents, "rejections": rejections}

@@ -59,12 +59,20 @@ def _words(text: str) -> set[str]:
 
 def check_grounded(args: ProposeOrderArgs, user_texts: tuple[str, ...]) -> None:
     """Refuse an order the user did not ask for in their own words (see the module docstring)."""
+    check_trade_grounded(args.side, args.symbol, user_texts)
+
+
+def check_asked(words: frozenset[str], what: str, user_texts: tuple[str, ...]) -> None:
+    """Refuse unless the user's latest message holds one of ``words`` (a tool result cannot ask)."""
     latest = _words(user_texts[-1]) if user_texts else set()
-    if not latest & SIDE_WORDS[args.side]:
-        raise Refused(
-            f"the user's message does not ask to {args.side}; ask them to confirm in their own words"
-        )
-    base, _ = split_symbol(args.symbol)
+    if not latest & words:
+        raise Refused(f"the user's message does not ask to {what}; ask them to confirm in their own words")
+
+
+def check_trade_grounded(side: OrderSide, symbol: str, user_texts: tuple[str, ...]) -> None:
+    """Refuse a trade (an order now or a standing rule) unless the user asked for its side and asset."""
+    check_asked(SIDE_WORDS[side], side, user_texts)
+    base, _ = split_symbol(symbol)
     spoken = set().union(*(_words(text) for text in user_texts))
     if base.lower() not in spoken and not any(ASSETS.get(word) == base for word in spoken):
         raise Refused(f"the user has not mentioned {base}; ask them to confirm the asset")

@@ -49,11 +49,16 @@ class Refused(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ToolResult:
-    """A tool's answer: data for the model, plus what it did (an intent) or why it refused."""
+    """A tool's answer: data for the model, plus what it did (an intent) or why it refused.
+
+    ``artifact`` is for the app, never shown to the model (it becomes the ``ToolMessage``'s
+    ``artifact``): a chart's full specification, say, where the model reads a summary.
+    """
 
     data: Mapping[str, JsonValue] = field(default_factory=dict)
     intent_id: str | None = None
     refusal: str | None = None
+    artifact: Mapping[str, JsonValue] | None = None
 
     def render(self, tool: str) -> str:
         """The text the model reads: JSON between data markers."""
