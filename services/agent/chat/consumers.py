@@ -11,20 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.agent.chat.conversations import ConversationMap, RememberingSink
 from services.agent.chat.decisions import DecisionNotifier
 from services.agent.chat.request_handler import ChatRequestHandler
 from services.agent.chat.responder import ChatResponder, Chunking
 from services.agent.graph.graph import CopilotGraph, build_graph
-from services.agent.graph.market_tools import market_tools
-from services.agent.graph.order_tools import order_tools
 from services.agent.graph.prompts import system_prompt
 from services.agent.graph.sink import IntentSink, JetStreamIntentSink
+from services.agent.graph.toolbox import copilot_tools, rule_book
 from services.agent.llm.budget import InMemoryTokenBudget, TokenBudget
 from services.agent.llm.clients import build_fallback_chat
 from services.agent.llm.metrics import LlmMetrics
-from services.agent.market import MarketReader
 from services.agent.offline import OfflineResponder
 from shared.config.settings import AgentSettings
 from shared.db.repositories.candles import CandleRepository
@@ -41,7 +40,7 @@ VENUE = VenueName.PAPER
 
 def build_model_graph(
     settings: AgentSettings,
-    market: MarketReader,
+    sessionmaker: async_sessionmaker[AsyncSession],
     sink: IntentSink,
     checkpointer: BaseCheckpointSaver[Any],
     budget: TokenBudget,
@@ -52,10 +51,9 @@ def build_model_graph(
     if chat is None:
         return None
     symbols = settings.agent_symbols
-    tools = [*market_tools(market, VENUE, symbols), *order_tools(sink, symbols, VENUE)]
     return build_graph(
         chat,
-        tools,
+        copilot_tools(sessionmaker, sink, symbols, VENUE),
         checkpointer,
         prompt=system_prompt(symbols),
         max_steps=settings.agent_max_tool_steps,
@@ -69,13 +67,15 @@ def chat_consumers(
     """Return the chat and decision consumers (not yet running) of the agent in ``rt``."""
     if rt.publisher is None or rt.dead_letters is None:
         raise RuntimeError("the chat service needs a connected runtime")
-    market = CandleRepository(rt.sessionmaker())
+    sessionmaker = rt.sessionmaker()
+    market = CandleRepository(sessionmaker)
     conversations = ConversationMap()
     sink = RememberingSink(JetStreamIntentSink(rt.publisher), conversations)
     budget = InMemoryTokenBudget(settings.agent_daily_token_budget)
-    graph = build_model_graph(settings, market, sink, checkpointer, budget, LlmMetrics(rt.registry))
+    graph = build_model_graph(settings, sessionmaker, sink, checkpointer, budget, LlmMetrics(rt.registry))
+    rules = rule_book(sessionmaker, settings.agent_symbols, VENUE)
     responder = ChatResponder(
-        OfflineResponder(market, sink, settings.agent_symbols, VENUE),
+        OfflineResponder(market, sink, settings.agent_symbols, VENUE, rules=rules),
         graph=graph,
         budget=budget,
         chunking=Chunking(settings.agent_chat_chunk_chars, settings.agent_chat_flush_s),
