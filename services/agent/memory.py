@@ -55,10 +55,25 @@ def expected_version() -> int:
     return len(AsyncPostgresSaver.MIGRATIONS) - 1
 
 
-async def _check_tables(pool: AsyncConnectionPool[AsyncConnection[DictRow]]) -> None:
+def _connection_options() -> dict[str, Any]:
+    # What the saver needs (as its own ``from_conn_string`` sets): statements commit on their
+    # own, rows come as dicts, no server-side prepared statements; then our role and schema.
+    return {
+        "autocommit": True,
+        "prepare_threshold": 0,
+        "row_factory": dict_row,
+        "options": f"-c role={MEMORY_ROLE} -c search_path={MEMORY_SCHEMA}",
+        "application_name": "cryptopulse-agent-memory",
+    }
+
+
+async def _check_tables(conninfo: str) -> None:
+    # One plain connection first: a refused login or a missing role fails here at once, with
+    # the server's words, instead of as a pool timeout.
     try:
-        async with pool.connection() as connection:
-            row = await (await connection.execute("SELECT max(v) AS v FROM checkpoint_migrations")).fetchone()
+        async with await AsyncConnection.connect(conninfo, **_connection_options()) as connection:
+            cursor = await connection.execute("SELECT max(v) AS v FROM checkpoint_migrations")
+            row = await cursor.fetchone()
     except (UndefinedTable, InsufficientPrivilege) as e:
         raise MemorySchemaError(
             f"no checkpoint tables usable by {MEMORY_ROLE} in schema {MEMORY_SCHEMA} ({e}); "
@@ -79,20 +94,15 @@ async def postgres_checkpointer(
     """Open a checkpointer on the ``agent_memory`` schema for the block; close its pool after.
 
     Pass it to ``build_graph(checkpointer=…)``. Raises ``MemorySchemaError`` when the database
-    has not been migrated to 0007 (or the library wants a newer table version).
+    has not been migrated to 0007 (or the library wants a newer table version), and psycopg's
+    ``OperationalError`` when it cannot connect.
     """
+    conninfo = libpq_conninfo(url)
+    await _check_tables(conninfo)
     pool: AsyncConnectionPool[AsyncConnection[DictRow]] = AsyncConnectionPool(
-        libpq_conninfo(url),
+        conninfo,
         connection_class=AsyncConnection[DictRow],
-        kwargs={
-            # What the saver needs (as its own ``from_conn_string`` sets): statements commit on
-            # their own, rows come as dicts, no server-side prepared statements.
-            "autocommit": True,
-            "prepare_threshold": 0,
-            "row_factory": dict_row,
-            "options": f"-c role={MEMORY_ROLE} -c search_path={MEMORY_SCHEMA}",
-            "application_name": "cryptopulse-agent-memory",
-        },
+        kwargs=_connection_options(),
         min_size=min_size,
         max_size=max_size,
         check=AsyncConnectionPool.check_connection,
@@ -101,7 +111,6 @@ async def postgres_checkpointer(
     )
     try:
         await pool.open(wait=True, timeout=OPEN_TIMEOUT_S)
-        await _check_tables(pool)
         yield AsyncPostgresSaver(pool)
     finally:
         await pool.close()

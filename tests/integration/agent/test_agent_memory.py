@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+import psycopg
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from cryptopulse.servers.postgres import PostgresServer
 from services.agent.graph.context import ChatContext
@@ -146,6 +148,14 @@ async def test_a_database_without_migration_0007_is_refused_with_what_to_do(
 
     with pytest.raises(MemorySchemaError, match="run `cryptopulse migrate` \\(migration 0007\\)"):
         async with postgres_checkpointer(url):
+            pass
+
+
+async def test_a_database_it_cannot_reach_fails_at_once_with_the_servers_words(db_url: str) -> None:
+    missing = make_url(db_url).set(database="cp_no_such_database")
+
+    with pytest.raises(psycopg.OperationalError, match='database "cp_no_such_database" does not exist'):
+        async with postgres_checkpointer(missing):
             pass
 
 
