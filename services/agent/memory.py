@@ -34,7 +34,7 @@ OPEN_TIMEOUT_S = 30.0
 
 
 class MemorySchemaError(RuntimeError):
-    """The ``agent_memory`` tables are missing or older than the installed checkpointer expects."""
+    """The ``agent_memory`` tables are missing, or at another version than the installed checkpointer's."""
 
 
 def libpq_conninfo(url: str | SecretStr | URL) -> str:
