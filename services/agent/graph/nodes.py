@@ -33,14 +33,14 @@ def make_call_model(
 
     async def call_model(state: State, *, runtime: Runtime[ChatContext]) -> dict[str, Any]:
         user = runtime.context.user_id
-        if budget is not None and budget.remaining(user) <= 0:
+        if budget is not None and await budget.remaining(user) <= 0:
             return {"messages": [AIMessage(BUDGET_SPENT)]}
         # No config passed on purpose: LangGraph's context carries the callbacks that stream tokens.
         response = await model.ainvoke([SystemMessage(prompt), *state.messages])
         if not isinstance(response, AIMessage):
             raise TypeError(f"expected an AIMessage from the model, was {type(response).__name__}")
         if budget is not None and response.usage_metadata is not None:
-            budget.spend(user, response.usage_metadata["total_tokens"])
+            await budget.spend(user, response.usage_metadata["total_tokens"])
         return {"messages": [response]}
 
     return call_model

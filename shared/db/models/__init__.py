@@ -1,6 +1,7 @@
 """Every table, imported here so ``Base.metadata`` is complete for Alembic and the tests."""
 
 from shared.db.base import Base
+from shared.db.models.agent import AgentTokenUsage
 from shared.db.models.exchange_keys import ExchangeKey
 from shared.db.models.market import MarketCandle
 from shared.db.models.orders import Fill, Order
@@ -18,6 +19,7 @@ from shared.db.models.users import User, UserRole
 from shared.db.models.watchlists import UserWatchlist
 
 __all__ = [
+    "AgentTokenUsage",
     "Balance",
     "Base",
     "DisabledRule",

@@ -110,4 +110,5 @@ async def test_a_spent_token_budget_answers_without_calling_the_model() -> None:
             graph, "hello again", ChatContext(user_id="alice", request_id="req-2", conversation_id="c1")
         )
     assert final_text(first) == "first" and final_text(second) == BUDGET_SPENT
-    assert len(server.requests) == 1 and budget.remaining("alice") == 0 and budget.remaining("bob") == 10
+    assert len(server.requests) == 1
+    assert await budget.remaining("alice") == 0 and await budget.remaining("bob") == 10
