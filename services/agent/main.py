@@ -25,7 +25,7 @@ from nats.aio.msg import Msg
 from pydantic import ValidationError
 from starlette.applications import Starlette
 
-from services.agent.chat.checkpointer import CheckpointerFactory, in_memory_checkpointer
+from services.agent.chat.checkpointer import CheckpointerFactory, postgres_checkpointer
 from services.agent.chat.consumers import chat_consumers
 from services.agent.rules.service import RulesService, is_stale
 from shared.config.settings import AgentSettings
@@ -51,7 +51,7 @@ CLOSE_TIMEOUT_S = 5.0
 def create_app(
     settings: AgentSettings | None = None,
     *,
-    checkpointer_factory: CheckpointerFactory = in_memory_checkpointer,
+    checkpointer_factory: CheckpointerFactory = postgres_checkpointer,
 ) -> Starlette:
     """Return the agent's app; ``checkpointer_factory`` opens the chat's conversation memory."""
     agent_settings = settings or AgentSettings()

@@ -1,8 +1,9 @@
 """Where conversation memory lives: the graph's LangGraph checkpointer, opened by a factory.
 
-``services.agent.main.create_app`` takes a ``CheckpointerFactory``; ``in_memory_checkpointer``
-is the default until the Postgres one replaces it (same shape: an async context manager that
-opens the saver at start-up and closes it at shutdown).
+``services.agent.main.create_app`` takes a ``CheckpointerFactory``: an async context manager
+that opens the saver at start-up and closes it at shutdown. The product keeps conversations in
+PostgreSQL (``postgres_checkpointer``, schema ``agent_memory``) so they survive restarts and are
+shared by replicas; ``in_memory_checkpointer`` is for tests that need no database.
 """
 
 from __future__ import annotations
@@ -14,9 +15,17 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
+from services.agent.memory import postgres_checkpointer as open_postgres_checkpointer
 from shared.config.settings import AgentSettings
 
 CheckpointerFactory = Callable[[AgentSettings], AbstractAsyncContextManager[BaseCheckpointSaver[Any]]]
+
+
+@asynccontextmanager
+async def postgres_checkpointer(settings: AgentSettings) -> AsyncIterator[BaseCheckpointSaver[Any]]:
+    """Conversations in the database the settings name (migration 0007's ``agent_memory``)."""
+    async with open_postgres_checkpointer(settings.database_url) as saver:
+        yield saver
 
 
 @asynccontextmanager

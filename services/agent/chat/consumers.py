@@ -21,12 +21,13 @@ from services.agent.graph.graph import CopilotGraph, build_graph
 from services.agent.graph.prompts import system_prompt
 from services.agent.graph.sink import IntentSink, JetStreamIntentSink
 from services.agent.graph.toolbox import copilot_tools, rule_book
-from services.agent.llm.budget import InMemoryTokenBudget, TokenBudget
+from services.agent.llm.budget import PostgresTokenBudget, TokenBudget
 from services.agent.llm.clients import build_fallback_chat
 from services.agent.llm.metrics import LlmMetrics
 from services.agent.offline import OfflineResponder
 from shared.config.settings import AgentSettings
 from shared.db.repositories.candles import CandleRepository
+from shared.db.repositories.token_usage import TokenUsageRepository
 from shared.domain.enums import VenueName
 from shared.messages import subjects
 from shared.messaging.pull import PullConsumer
@@ -71,7 +72,7 @@ def chat_consumers(
     market = CandleRepository(sessionmaker)
     conversations = ConversationMap()
     sink = RememberingSink(JetStreamIntentSink(rt.publisher), conversations)
-    budget = InMemoryTokenBudget(settings.agent_daily_token_budget)
+    budget = PostgresTokenBudget(TokenUsageRepository(sessionmaker), settings.agent_daily_token_budget)
     graph = build_model_graph(settings, sessionmaker, sink, checkpointer, budget, LlmMetrics(rt.registry))
     rules = rule_book(sessionmaker, settings.agent_symbols, VENUE)
     responder = ChatResponder(

@@ -22,6 +22,7 @@ _log = logging.getLogger(__name__)
 NO_MODEL = "no model is configured"
 BUDGET_SPENT = "you have used today's model budget"
 MODEL_FAILED = "the model could not answer just now"
+NO_ACCOUNT = "this chat has no account to count model use against"
 
 
 def offline_notice(reason: str) -> str:
@@ -59,7 +60,7 @@ class ChatResponder:
             user_id=request.user_id, request_id=request.message_id, conversation_id=request.conversation_id
         )
         with in_conversation(request.conversation_id):
-            reason = self._offline_reason(request.user_id)
+            reason = await self._offline_reason(request.user_id)
             if reason is None:
                 assert self._graph is not None
                 try:
@@ -74,12 +75,14 @@ class ChatResponder:
                     return
             await self._answer_offline(request.text, context, writer, reason)
 
-    def _offline_reason(self, user_id: str) -> str | None:
+    async def _offline_reason(self, user_id: str) -> str | None:
         if self._graph is None:
             return NO_MODEL
-        if self._budget.remaining(user_id) <= 0:
-            return BUDGET_SPENT
-        return None
+        try:
+            remaining = await self._budget.remaining(user_id)
+        except ValueError:  # not a users.id: nothing to count model use against
+            return NO_ACCOUNT
+        return BUDGET_SPENT if remaining <= 0 else None
 
     async def _stream_model(
         self, graph: CopilotGraph, text: str, context: ChatContext, writer: ReplyWriter

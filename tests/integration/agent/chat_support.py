@@ -18,8 +18,9 @@ from sqlalchemy.engine import make_url
 from cryptopulse.servers.postgres import PostgresServer
 from services.agent.main import create_app
 from shared.config.settings import AgentSettings, LlmProvider
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, create_sessionmaker
 from shared.db.migrate import upgrade_async
+from shared.db.repositories.users import UserRepository
 from shared.messages import subjects
 from shared.messages.chat import ChatReplied, ChatRequested
 from shared.messages.intents import TradeIntentCreated
@@ -28,7 +29,9 @@ from shared.messaging.publisher import JetStreamPublisher
 from shared.messaging.streams import ensure_streams
 from tests.support.asgi_server import serve_in_thread
 
-USER = "alice"
+USER = "a11ce000-0000-4000-8000-000000000001"
+BOB = "b0b00000-0000-4000-8000-000000000002"
+"""Chat users are accounts (``users`` rows): model use is counted against ``users.id``."""
 
 
 async def migrated_database(postgres_server: PostgresServer, prefix: str) -> str:
@@ -41,6 +44,11 @@ async def migrated_database(postgres_server: PostgresServer, prefix: str) -> str
     await admin.dispose()
     database = url.set(database=name).render_as_string(hide_password=False)
     await upgrade_async(database)
+    engine = create_engine(database)
+    users = UserRepository(create_sessionmaker(engine))
+    for user_id, name in ((USER, "alice"), (BOB, "bob")):
+        await users.create(f"{name}@example.com", name, user_id=uuid.UUID(user_id))
+    await engine.dispose()
     return database
 
 

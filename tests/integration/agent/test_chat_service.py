@@ -23,6 +23,7 @@ from shared.domain.enums import DecisionOutcome, IntentSource
 from shared.messages import subjects
 from shared.messages.risk import RiskDecisionMade
 from tests.integration.agent.chat_support import (
+    BOB,
     USER,
     Bus,
     assert_streamed_in_order,
@@ -81,21 +82,21 @@ async def test_one_users_requests_are_answered_in_order_without_interleaving(
 ) -> None:
     # Arrange
     asked = [bus.request(text) for text in ("short 1 BTC", "cancel all orders", "short 2 ETH")]
-    other = bus.request("cancel all orders", user_id="bob")
+    other = bus.request("cancel all orders", user_id=BOB)
     with running_agent(fresh_nats.url, chat_db, agent_chat_chunk_chars=20):
         # Act
         for request in asked:
             await bus.send(subjects.chat_requests(USER), request)
-        await bus.send(subjects.chat_requests("bob"), other)
+        await bus.send(subjects.chat_requests(BOB), other)
         await bus.reply_to(asked[-1].message_id)
         replies = await bus.replies()
-        bobs = await bus.reply_to(other.message_id, user_id="bob")
+        bobs = await bus.reply_to(other.message_id, user_id=BOB)
     # Assert: each reply complete before the next begins, in the order asked
     order = [r.request_id for r in replies]
     assert order == sorted(order, key=[a.message_id for a in asked].index)
     for request in asked:
         assert_streamed_in_order([r for r in replies if r.request_id == request.message_id])
-    assert {r.user_id for r in bobs} == {"bob"}
+    assert {r.user_id for r in bobs} == {BOB}
 
 
 async def test_an_order_delivered_twice_publishes_one_intent_and_one_reply(
@@ -174,7 +175,7 @@ async def test_invalid_json_and_a_user_mismatch_are_dead_lettered_and_nothing_is
     valid = bus.request("cancel all orders")
     with running_agent(fresh_nats.url, chat_db):
         # Act: both bad ones come before a valid request of the same user (answered in order)
-        await bus.js.publish(subjects.chat_requests(USER), b'{"user_id": "alice", "text": ')
+        await bus.js.publish(subjects.chat_requests(USER), b'{"user_id": "' + USER.encode() + b'", "text": ')
         await bus.send(subjects.chat_requests(USER), impostor)
         await bus.send(subjects.chat_requests(USER), valid)
         await bus.reply_to(valid.message_id)
