@@ -89,7 +89,7 @@ def _subscribe(state: GatewayState, client: ClientFeed, request: dict[str, Any])
     return _event("subscribed", symbol=symbol, interval=interval.value)
 
 
-def _auth(state: GatewayState, client: ClientFeed, request: dict[str, Any]) -> str:
+async def _auth(state: GatewayState, client: ClientFeed, request: dict[str, Any]) -> str:
     token = request.get("token")
     if not isinstance(token, str) or not token:
         return _error("invalid_request", "token: expected the access token as a string")
@@ -100,6 +100,10 @@ def _auth(state: GatewayState, client: ClientFeed, request: dict[str, Any]) -> s
     except TokenError as e:
         state.users_hub.sign_out(client)
         return _error("invalid_token", f"token refused: {e.reason}")
+    if await state.users.get(claims.sub) is None:
+        # A valid token of someone with no account here (e.g. issued by Supabase before sign-up).
+        state.users_hub.sign_out(client)
+        return _error("no_account", "this token's user has no account here: sign up first")
     who = SignedIn.of(claims)
     state.users_hub.sign_in(client, who)
     return _event("authenticated", user_id=who.user_id, expires_at=to_ms(who.expires_at))
@@ -161,7 +165,7 @@ async def handle_frame(state: GatewayState, socket: Socket, frame: str) -> str |
             state.hub.watch(client, None, None)
             return _event("unsubscribed")
         if action == "auth":
-            return _auth(state, client, request)
+            return await _auth(state, client, request)
         if action == "sign_out":
             state.users_hub.sign_out(client)
             return _event("signed_out")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,9 @@ from services.api_gateway.api.ws import CHAT_PER_WINDOW
 from services.api_gateway.main import create_app
 from shared.auth.tokens import issue_token
 from shared.config.settings import GatewaySettings
+from shared.db.engine import create_engine, create_sessionmaker
 from shared.db.migrate import upgrade
+from shared.db.repositories.users import UserRepository
 from shared.domain.enums import DecisionOutcome, KillScope
 from shared.messages import subjects
 from shared.messages.base import Message, utc_now
@@ -35,6 +37,7 @@ from tests.support.asgi_server import serve_in_thread
 
 pytestmark = [pytest.mark.nats, pytest.mark.postgres]
 
+Accounts = Callable[[], Awaitable[UUID]]
 JWT_SECRET = SecretStr("gateway-socket-test-secret-" + "s" * 40)
 
 
@@ -58,6 +61,19 @@ async def bus(nats_server: Any) -> AsyncIterator[nats.NATS]:
     nc = await nats.connect(nats_server.url)
     yield nc
     await nc.close()
+
+
+@pytest.fixture
+async def accounts(postgres_server: PostgresServer, gateway: str) -> AsyncIterator[Accounts]:
+    """Make a new account (a ``users`` row) and return its id; only accounts may sign in."""
+    engine = create_engine(postgres_server.url)
+    users = UserRepository(create_sessionmaker(engine))
+
+    async def make() -> UUID:
+        return (await users.create(f"{uuid4().hex[:12]}@example.com", "trader")).id
+
+    yield make
+    await engine.dispose()
 
 
 def token(user: UUID, ttl: timedelta = timedelta(minutes=5)) -> str:
@@ -121,9 +137,9 @@ async def nothing_arrives(socket: ClientConnection, within_s: float = 0.4) -> No
 
 
 async def test_a_signed_in_chat_message_is_stored_once_for_the_agent_even_when_resent(
-    gateway: str, bus: nats.NATS
+    accounts: Accounts, gateway: str, bus: nats.NATS
 ) -> None:
-    user = uuid4()
+    user = await accounts()
     async with websockets.connect(gateway) as socket:
         await signed_in(socket, user)
         frame = {
@@ -157,9 +173,9 @@ async def test_a_signed_in_chat_message_is_stored_once_for_the_agent_even_when_r
     ],
 )
 async def test_a_bad_chat_frame_is_refused_with_the_reason_and_nothing_is_published(
-    gateway: str, bus: nats.NATS, frame: dict[str, Any], code: str
+    accounts: Accounts, gateway: str, bus: nats.NATS, frame: dict[str, Any], code: str
 ) -> None:
-    user = uuid4()
+    user = await accounts()
     async with websockets.connect(gateway) as socket:
         await signed_in(socket, user)
         reply = await ask(socket, {"action": "chat", **frame})
@@ -179,11 +195,15 @@ async def test_chat_needs_a_valid_sign_in(gateway: str) -> None:
         assert (await ask(socket, {"action": "auth", "token": forged}))["code"] == "invalid_token"
         expired = issue_token(JWT_SECRET, uuid4(), now=datetime.now(UTC) - timedelta(hours=2))
         assert (await ask(socket, {"action": "auth", "token": expired}))["code"] == "invalid_token"
+        no_account = issue_token(JWT_SECRET, uuid4())  # valid, but nobody signed up as this user
+        assert (await ask(socket, {"action": "auth", "token": no_account}))["code"] == "no_account"
         assert (await ask(socket, frame))["code"] == "not_authenticated"
 
 
-async def test_a_token_that_expires_while_connected_ends_the_sign_in(gateway: str, bus: nats.NATS) -> None:
-    user = uuid4()
+async def test_a_token_that_expires_while_connected_ends_the_sign_in(
+    accounts: Accounts, gateway: str, bus: nats.NATS
+) -> None:
+    user = await accounts()
     async with websockets.connect(gateway) as socket:
         reply = await ask(socket, {"action": "auth", "token": token(user, ttl=timedelta(seconds=1))})
         assert reply["type"] == "authenticated"
@@ -196,9 +216,11 @@ async def test_a_token_that_expires_while_connected_ends_the_sign_in(gateway: st
     assert await requests_of(bus, user) == []
 
 
-async def test_a_socket_sending_chat_faster_than_a_person_types_is_told_to_wait(gateway: str) -> None:
+async def test_a_socket_sending_chat_faster_than_a_person_types_is_told_to_wait(
+    accounts: Accounts, gateway: str
+) -> None:
     async with websockets.connect(gateway) as socket:
-        await signed_in(socket, uuid4())
+        await signed_in(socket, await accounts())
         for i in range(CHAT_PER_WINDOW):
             frame = {"action": "chat", "text": f"price of BTC {i}", "client_message_id": f"m-{i}"}
             assert (await ask(socket, frame))["type"] == "chat.accepted"
@@ -210,8 +232,10 @@ async def test_a_socket_sending_chat_faster_than_a_person_types_is_told_to_wait(
 # -- EVENTS --------------------------------------------------------------------------------------
 
 
-async def test_a_users_events_reach_only_that_users_sockets(gateway: str, bus: nats.NATS) -> None:
-    alice, bob = uuid4(), uuid4()
+async def test_a_users_events_reach_only_that_users_sockets(
+    accounts: Accounts, gateway: str, bus: nats.NATS
+) -> None:
+    alice, bob = await accounts(), await accounts()
     async with (
         websockets.connect(gateway) as alice_tab,
         websockets.connect(gateway) as alice_phone,
@@ -243,8 +267,10 @@ async def test_a_users_events_reach_only_that_users_sockets(gateway: str, bus: n
         await nothing_arrives(anonymous)
 
 
-async def test_an_event_on_another_users_subject_is_dropped(gateway: str, bus: nats.NATS) -> None:
-    alice, bob = uuid4(), uuid4()
+async def test_an_event_on_another_users_subject_is_dropped(
+    accounts: Accounts, gateway: str, bus: nats.NATS
+) -> None:
+    alice, bob = await accounts(), await accounts()
     async with websockets.connect(gateway) as alice_tab, websockets.connect(gateway) as bob_tab:
         await signed_in(alice_tab, alice)
         await signed_in(bob_tab, bob)
@@ -253,10 +279,12 @@ async def test_an_event_on_another_users_subject_is_dropped(gateway: str, bus: n
         await nothing_arrives(bob_tab)
 
 
-async def test_a_global_kill_switch_reaches_every_signed_in_socket(gateway: str, bus: nats.NATS) -> None:
+async def test_a_global_kill_switch_reaches_every_signed_in_socket(
+    accounts: Accounts, gateway: str, bus: nats.NATS
+) -> None:
     async with websockets.connect(gateway) as one, websockets.connect(gateway) as two:
-        await signed_in(one, uuid4())
-        await signed_in(two, uuid4())
+        await signed_in(one, await accounts())
+        await signed_in(two, await accounts())
         engaged = KillSwitchEngaged(
             scope=KillScope.GLOBAL, actor="ops", reason="exchange incident", ts_event=utc_now()
         )
@@ -270,8 +298,8 @@ async def test_a_global_kill_switch_reaches_every_signed_in_socket(gateway: str,
             )
 
 
-async def test_signing_out_stops_the_users_events(gateway: str, bus: nats.NATS) -> None:
-    user = uuid4()
+async def test_signing_out_stops_the_users_events(accounts: Accounts, gateway: str, bus: nats.NATS) -> None:
+    user = await accounts()
     async with websockets.connect(gateway) as socket:
         await signed_in(socket, user)
         assert await ask(socket, {"action": "sign_out"}) == {"type": "signed_out"}
