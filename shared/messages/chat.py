@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from shared.messages.base import Message
+from shared.messages.charts import ChartSpec
 
 UserId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
@@ -30,6 +31,7 @@ class ChatReplied(Message):
     sequence: int = Field(ge=0)
     text: str = Field(max_length=16000)
     final: bool = False
+    chart: ChartSpec | None = Field(None, description="A chart the copilot drew for this reply, for the app.")
 
 
 ChatMessage = Annotated[ChatRequested | ChatReplied, Field(discriminator="type")]

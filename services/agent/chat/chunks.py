@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import TypeVar, cast
 
 _END = object()
+Attachment = TypeVar("Attachment")
 
 
 def split_text(text: str, max_chars: int) -> list[str]:
@@ -21,8 +23,12 @@ def split_text(text: str, max_chars: int) -> list[str]:
     return [text[i : i + max_chars] for i in range(0, len(text), max_chars)]
 
 
-async def coalesce(tokens: AsyncIterator[str], *, max_chars: int, max_delay_s: float) -> AsyncIterator[str]:
+async def coalesce(
+    tokens: AsyncIterator[str | Attachment], *, max_chars: int, max_delay_s: float
+) -> AsyncIterator[str | Attachment]:
     """Yield ``tokens`` joined into chunks (see the module docstring).
+
+    Anything that is not text (a chart) flushes the text before it and passes through whole.
 
     The tokens are read by a task of their own, so a quiet stream (a tool call running) still
     flushes what is buffered on time. An error of the stream is raised after the text that came
@@ -54,7 +60,12 @@ async def coalesce(tokens: AsyncIterator[str], *, max_chars: int, max_delay_s: f
                 continue
             if item is _END:
                 break
-            assert isinstance(item, str)
+            if not isinstance(item, str):
+                if buffer:
+                    yield buffer
+                    buffer = ""
+                yield cast("Attachment", item)  # whatever is not text
+                continue
             if not buffer:
                 since = loop.time()
             buffer += item

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
-from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, HumanMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, HumanMessage, ToolMessage
+from pydantic import ValidationError
 
 from services.agent.graph.chat import run_config
 from services.agent.graph.context import ChatContext
 from services.agent.graph.graph import CopilotGraph
 from services.agent.graph.state import InputState
+from shared.messages.charts import ChartSpec
 
 MODEL_NODE = "call_model"
 TURN_SEPARATOR = "\n\n"
@@ -39,11 +41,25 @@ def answered(messages: Sequence[AnyMessage], request_id: str) -> str | None:
     return None
 
 
-async def model_tokens(graph: CopilotGraph, text: str, context: ChatContext) -> AsyncIterator[str]:
-    """Yield the answer's text as the model streams it (see the module docstring).
+def chart_of(message: ToolMessage) -> ChartSpec | None:
+    """The chart a tool drew for the app (its message's artifact), if any and if well formed."""
+    artifact = message.artifact
+    if not isinstance(artifact, dict) or "chart" not in artifact:
+        return None
+    try:
+        return ChartSpec.model_validate(artifact["chart"])
+    except ValidationError:
+        return None  # our own tool made it; a malformed one is dropped, never sent on
+
+
+async def model_tokens(
+    graph: CopilotGraph, text: str, context: ChatContext
+) -> AsyncIterator[str | ChartSpec]:
+    """Yield the answer's text as the model streams it (see the module docstring), and each
+    chart a tool drew, where it came in the answer.
 
     Messages a node writes without the model (a spent budget, the step bound) arrive whole and
-    are yielded too.
+    are yielded too. A replayed answer carries its text only.
     """
     config = run_config(context)
     snapshot = await graph.aget_state(config)
@@ -60,6 +76,11 @@ async def model_tokens(graph: CopilotGraph, text: str, context: ChatContext) -> 
         stream_mode="messages",
     ):
         message, metadata = item if isinstance(item, tuple) else (None, None)
+        if isinstance(message, ToolMessage):
+            chart = chart_of(message)
+            if chart is not None:
+                yield chart
+            continue
         if not isinstance(message, AIMessage) or not message.text:
             continue
         node = metadata.get("langgraph_node") if isinstance(metadata, dict) else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from shared.messages import subjects
 from shared.messages.base import derived_id, utc_now
+from shared.messages.charts import ChartSpec
 from shared.messages.chat import ChatReplied
 from shared.messaging.publisher import JetStreamPublisher
 
@@ -38,7 +39,7 @@ class ReplyWriter:
         self._conversation_id = conversation_id
         self._request_id = request_id
         self._correlation_id = correlation_id
-        self._held: str | None = None
+        self._held: tuple[str, ChartSpec | None] | None = None
         self._sequence = 0
         self.closed = False
 
@@ -47,25 +48,25 @@ class ReplyWriter:
         """Whether any text has been given to this reply yet."""
         return self._held is not None or self._sequence > 0
 
-    async def write(self, text: str) -> None:
-        """Add a chunk of text (empty text is ignored)."""
+    async def write(self, text: str, chart: ChartSpec | None = None) -> None:
+        """Add a chunk of text, or a chart (a chunk with neither is ignored)."""
         if self.closed:
             raise RuntimeError(f"reply to {self._request_id} is already final")
-        if not text:
+        if not text and chart is None:
             return
         if self._held is not None:
-            await self._publish(self._held, final=False)
-        self._held = text
+            await self._publish(*self._held, final=False)
+        self._held = (text, chart)
 
     async def close(self) -> None:
         """Publish the held chunk as the final one (an empty final chunk if nothing was written)."""
         if self.closed:
             return
-        await self._publish(self._held or "", final=True)
+        await self._publish(*(self._held or ("", None)), final=True)
         self._held = None
         self.closed = True
 
-    async def _publish(self, text: str, *, final: bool) -> None:
+    async def _publish(self, text: str, chart: ChartSpec | None, *, final: bool) -> None:
         chunk = ChatReplied(
             message_id=chunk_id(self._request_id, self._sequence),
             correlation_id=self._correlation_id,
@@ -75,6 +76,7 @@ class ReplyWriter:
             sequence=self._sequence,
             text=text,
             final=final,
+            chart=chart,
             ts_event=utc_now(),
         )
         await self._publisher.publish(subjects.chat_replies(self._user_id), chunk)

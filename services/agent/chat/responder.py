@@ -93,7 +93,10 @@ class ChatResponder:
             max_delay_s=self._chunking.max_delay_s,
         )
         async for chunk in chunks:
-            await writer.write(chunk)
+            if isinstance(chunk, str):
+                await writer.write(chunk)
+            else:
+                await writer.write("", chart=chunk)
 
     async def _answer_offline(
         self, text: str, context: ChatContext, writer: ReplyWriter, reason: str

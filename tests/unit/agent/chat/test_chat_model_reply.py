@@ -6,19 +6,22 @@ from __future__ import annotations
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from services.agent.chat.model_reply import TURN_SEPARATOR, answered, model_tokens
+from services.agent.graph.chart_tools import chart_tools
 from services.agent.graph.chat import run_config
 from services.agent.graph.context import ChatContext
 from services.agent.graph.graph import CopilotGraph
 from services.agent.graph.nodes import BUDGET_SPENT
 from services.agent.llm.budget import InMemoryTokenBudget
-from tests.support.agent import CONTEXT, RecordingSink
+from shared.messages.charts import ChartSpec
+from tests.support.agent import CONTEXT, RecordingSink, btc_market
 from tests.support.openai_server import Call, Reply, scripted_openai
 from tests.unit.agent.graph.support import graph_at
+from tests.unit.agent.graph.tool_support import SYMBOLS, unreachable_accounts
 
 PRICE_CALL = Call("price", {"symbol": "BTC/USDT"})
 
 
-async def tokens(graph: CopilotGraph, text: str, context: ChatContext = CONTEXT) -> list[str]:
+async def tokens(graph: CopilotGraph, text: str, context: ChatContext = CONTEXT) -> list[str | ChartSpec]:
     return [token async for token in model_tokens(graph, text, context)]
 
 
@@ -74,3 +77,14 @@ async def test_messages_written_without_the_model_are_streamed_too() -> None:
     with scripted_openai([loop, loop]) as (_, url):
         stopped = await tokens(graph_at(url, RecordingSink(), max_steps=2), "price?")
     assert len(stopped) == 1 and stopped[0].startswith("I stopped after 2 steps")
+
+
+async def test_a_chart_a_tool_drew_streams_whole_where_it_came_in_the_answer() -> None:
+    chart = Call("chart", {"symbol": "BTC/USDT", "interval": "1h", "limit": 20, "trades": False})
+    script = [Reply(content=["Drawing."], tool_calls=[chart]), Reply(content=["Here it is."])]
+    extra = chart_tools(btc_market(), unreachable_accounts(), "paper", SYMBOLS)
+    with scripted_openai(script) as (_, url):
+        said = await tokens(graph_at(url, RecordingSink(), extra=extra), "show me a BTC chart")
+    assert said[0] == "Drawing." and said[2:] == [TURN_SEPARATOR, "Here it is."]
+    drawn = said[1]
+    assert isinstance(drawn, ChartSpec) and drawn.symbol == "BTC/USDT" and len(drawn.candles) == 20
