@@ -105,6 +105,7 @@ describe('parseServerMessage: signed-in events', () => {
       sequence: 2,
       text: 'Done.',
       final: true,
+      chart: null,
     });
     const pending = {
       type: 'risk.decision',

@@ -6,6 +6,7 @@
  *
  * Decimal fields stay strings (see lib/decimal.ts).
  */
+import { parseChartSpec, type ChartSpec } from './chartSpec';
 import { isDecimalString } from './decimal';
 
 export interface Candle {
@@ -35,6 +36,8 @@ export interface ChatChunk {
   sequence: number;
   text: string;
   final: boolean;
+  /** A chart the copilot drew at this point of the reply. */
+  chart: ChartSpec | null;
 }
 
 export type DecisionOutcome = 'approved' | 'pending' | 'denied' | 'rejected' | 'expired' | 'killed';
@@ -139,7 +142,9 @@ function parseChatChunk(raw: Json): ChatChunk | null {
   if (!isNonEmptyString(request_id) || !isNonEmptyString(conversation_id)) return null;
   if (!Number.isSafeInteger(sequence) || (sequence as number) < 0) return null;
   if (typeof text !== 'string' || typeof final !== 'boolean') return null;
-  return { requestId: request_id, conversationId: conversation_id, sequence: sequence as number, text, final };
+  const chart = raw.chart == null ? null : parseChartSpec(raw.chart);
+  if (raw.chart != null && chart === null) return null;
+  return { requestId: request_id, conversationId: conversation_id, sequence: sequence as number, text, final, chart };
 }
 
 function parseDecision(raw: Json): Decision | null {

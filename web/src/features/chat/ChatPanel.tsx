@@ -1,6 +1,7 @@
 import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useSocket } from '../../app/socket';
 import type { Turn } from './chatState';
+import { SpecChart } from './SpecChart';
 import { useChat } from './useChat';
 
 const MAX_LENGTH = 4000;
@@ -17,6 +18,9 @@ function TurnView({ turn, onResend }: { turn: Turn; onResend: (clientMessageId: 
       <li className="chat-turn chat-turn--agent" data-status={turn.status} aria-busy={turn.status === 'streaming'}>
         <span className="visually-hidden">Copilot: </span>
         <p className="chat-turn__text">{turn.text || '…'}</p>
+        {turn.charts.map((spec, i) => (
+          <SpecChart key={i} spec={spec} />
+        ))}
       </li>
     );
   }

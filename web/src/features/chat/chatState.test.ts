@@ -13,7 +13,7 @@ import {
 } from './chatState';
 
 function chunk(sequence: number, text: string, final = false, requestId = 'r1'): ChatChunk {
-  return { requestId, conversationId: 'default', sequence, text, final };
+  return { requestId, conversationId: 'default', sequence, text, final, chart: null };
 }
 
 function agentTurn(state: ReturnType<typeof emptyChat>, requestId = 'r1'): AgentTurn {
@@ -63,6 +63,15 @@ describe('chat state', () => {
     expect(agentTurn(state)).toMatchObject({ text: 'abc', status: 'done' });
   });
 
+  it('keeps the charts of a reply in the order they came', () => {
+    const chart = (symbol: string) => ({ symbol, interval: '1h', candles: [], overlays: [], markers: [] });
+    let state = received(emptyChat(), { ...chunk(1, '', false), chart: chart('ETH/USDT') });
+    state = received(state, { ...chunk(0, 'Charts:', false), chart: chart('BTC/USDT') });
+    state = received(state, chunk(2, ' done.', true));
+    expect(agentTurn(state).charts.map((c) => c.symbol)).toEqual(['BTC/USDT', 'ETH/USDT']);
+    expect(agentTurn(state)).toMatchObject({ text: 'Charts: done.', status: 'done' });
+  });
+
   it('keeps replies to different requests apart and ignores other conversations', () => {
     let state = received(emptyChat(), chunk(0, 'first', true, 'r1'));
     state = received(state, chunk(0, 'second', true, 'r2'));
@@ -86,9 +95,9 @@ describe('chatReducer', () => {
     let state = chatReducer(emptyChat(), { type: 'send', clientMessageId: 'm1', text: 'price of BTC?' });
     const events: ServerMessage[] = [
       { type: 'chat.accepted', requestId: 'r1', clientMessageId: 'm1', conversationId: 'default' },
-      { type: 'chat.replied', requestId: 'r1', conversationId: 'default', sequence: 0, text: 'BTC ', final: false },
+      { type: 'chat.replied', requestId: 'r1', conversationId: 'default', sequence: 0, text: 'BTC ', final: false, chart: null },
       { type: 'trade', symbol: 'BTC/USDT', tradeId: '1', price: '1', quantity: '1', ts: 1 },
-      { type: 'chat.replied', requestId: 'r1', conversationId: 'default', sequence: 1, text: '23,140', final: true },
+      { type: 'chat.replied', requestId: 'r1', conversationId: 'default', sequence: 1, text: '23,140', final: true, chart: null },
     ];
     for (const message of events) state = chatReducer(state, { type: 'message', message });
     expect(state.turns).toMatchObject([

@@ -6,6 +6,7 @@
  * republishes them) or arrive out of order: a reply's text is the unbroken run of chunks from 0,
  * and it is complete once that run reaches the chunk marked final.
  */
+import type { ChartSpec } from '../../lib/chartSpec';
 import type { ChatChunk, Decision, ServerMessage } from '../../lib/protocol';
 
 export type TurnStatus = 'sending' | 'sent' | 'failed' | 'streaming' | 'done';
@@ -22,9 +23,11 @@ export interface UserTurn {
 export interface AgentTurn {
   role: 'agent';
   requestId: string;
-  parts: Readonly<Record<number, string>>;
+  parts: Readonly<Record<number, Pick<ChatChunk, 'text' | 'chart'>>>;
   finalSequence: number | null;
   text: string;
+  /** Charts drawn so far, in the order they came in the reply. */
+  charts: readonly ChartSpec[];
   status: 'streaming' | 'done';
 }
 
@@ -75,14 +78,16 @@ export function failed(state: ChatState, clientMessageId: string, error: string)
   return replaceTurn(state, index, { ...turn, status: 'failed', error });
 }
 
-function assemble(parts: Readonly<Record<number, string>>): { text: string; next: number } {
+function assemble(parts: AgentTurn['parts']): { text: string; charts: ChartSpec[]; next: number } {
   let text = '';
+  const charts: ChartSpec[] = [];
   let next = 0;
-  while (parts[next] !== undefined) {
-    text += parts[next];
+  for (let part = parts[next]; part !== undefined; part = parts[next]) {
+    text += part.text;
+    if (part.chart) charts.push(part.chart);
     next += 1;
   }
-  return { text, next };
+  return { text, charts, next };
 }
 
 /** A chunk of the agent's reply arrived (possibly again, possibly early). */
@@ -92,13 +97,21 @@ export function received(state: ChatState, chunk: ChatChunk): ChatState {
   const current: AgentTurn =
     index >= 0
       ? (state.turns[index] as AgentTurn)
-      : { role: 'agent', requestId: chunk.requestId, parts: {}, finalSequence: null, text: '', status: 'streaming' };
+      : {
+          role: 'agent',
+          requestId: chunk.requestId,
+          parts: {},
+          finalSequence: null,
+          text: '',
+          charts: [],
+          status: 'streaming',
+        };
   if (current.parts[chunk.sequence] !== undefined) return state; // a duplicate
-  const parts = { ...current.parts, [chunk.sequence]: chunk.text };
+  const parts = { ...current.parts, [chunk.sequence]: { text: chunk.text, chart: chunk.chart } };
   const finalSequence = chunk.final ? chunk.sequence : current.finalSequence;
-  const { text, next } = assemble(parts);
+  const { text, charts, next } = assemble(parts);
   const done = finalSequence !== null && next > finalSequence;
-  const turn: AgentTurn = { ...current, parts, finalSequence, text, status: done ? 'done' : 'streaming' };
+  const turn: AgentTurn = { ...current, parts, finalSequence, text, charts, status: done ? 'done' : 'streaming' };
   if (index >= 0) return replaceTurn(state, index, turn);
   return { ...state, turns: [...state.turns, turn] };
 }
