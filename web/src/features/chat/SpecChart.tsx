@@ -45,7 +45,7 @@ export function SpecChart({ spec }: { spec: ChartSpec }) {
     overlaySeries(spec).forEach((overlay, i) => {
       const line = chart.addSeries(
         LineSeries,
-        { color: LINE_COLORS[i % LINE_COLORS.length], lineWidth: 2, title: overlay.title, priceLineVisible: false },
+        { color: LINE_COLORS[i % LINE_COLORS.length] ?? '#f5c451', lineWidth: 2, title: overlay.title, priceLineVisible: false },
         overlay.pane,
       );
       line.setData(overlay.points);
