@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import pytest
 
 from shared.auth.passwords import PasswordHashing, PasswordPolicyError, check_password
@@ -72,8 +75,24 @@ def test_a_hash_made_under_other_parameters_verifies_and_asks_for_a_rehash(hashi
     assert not stronger.needs_rehash(stronger.hash("correct horse battery"))
 
 
-def test_verifying_for_an_unknown_account_does_the_work_and_always_fails(hashing: PasswordHashing) -> None:
+def test_verifying_for_an_unknown_account_takes_as_long_as_a_real_check_and_always_fails() -> None:
+    # Costly enough (tens of ms) that skipping the work would stand far out of the noise.
+    hashing = PasswordHashing(time_cost=2, memory_kib=16384, parallelism=1)
+    stored = hashing.hash("correct horse battery")
+
+    def best_of_five(check: Callable[[], bool]) -> float:
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
+            check()
+            timings.append(time.perf_counter() - started)
+        return min(timings)
+
+    real = best_of_five(lambda: hashing.verify(stored, "wrong horse battery"))
+    nobody = best_of_five(lambda: hashing.verify_nobody("wrong horse battery"))
+
     assert hashing.verify_nobody("correct horse battery") is False
+    assert 0.5 < nobody / real < 2.0
 
 
 async def test_the_async_helpers_hash_and_verify_off_the_loop(hashing: PasswordHashing) -> None:
