@@ -203,6 +203,7 @@ def _error(description: str, code: str, message: str) -> dict[str, object]:
 _INVALID = _error(
     "Invalid body (the reason names the field)", "invalid_request", "password: Value error, ..."
 )
+_UNREADABLE = _error("A body that is not JSON at all", "http_error", "There was an error parsing the body")
 _TOO_LARGE = _error("Body too large", "body_too_large", "expected a request body of at most 16384 bytes")
 _NOT_CONFIGURED = _error(
     "Local sign-in is not configured", "auth_not_configured", f"set {ENV_PREFIX}JWT_SECRET"
@@ -230,6 +231,7 @@ def _local(state: StateDep) -> LocalAccounts:
             "Sign-up is turned off (accounts come from the identity provider)", "signup_disabled", "..."
         ),
         409: _error("The address has an account", "email_taken", "an account with this address exists"),
+        400: _UNREADABLE,
         413: _TOO_LARGE,
         422: _INVALID,
         503: _NOT_CONFIGURED,
@@ -260,6 +262,7 @@ async def sign_up(state: StateDep, body: SignUpBody) -> SessionPublic:
             "invalid_credentials",
             "invalid email or password",
         ),
+        400: _UNREADABLE,
         413: _TOO_LARGE,
         422: _INVALID,
         429: {
@@ -300,6 +303,7 @@ async def log_in(state: StateDep, body: LoginBody, request: Request) -> SessionP
             "invalid_refresh_token",
             "refresh token refused: refresh token already used; every session of this sign-in is revoked",
         ),
+        400: _UNREADABLE,
         413: _TOO_LARGE,
         422: _INVALID,
         503: _NOT_CONFIGURED,
@@ -322,6 +326,7 @@ async def refresh(state: StateDep, body: RefreshBody) -> SessionPublic:
         204: {
             "description": "Signed out: this sign-in's refresh tokens are revoked (also for an unknown token)"
         },
+        400: _UNREADABLE,
         413: _TOO_LARGE,
         422: _INVALID,
         503: _NOT_CONFIGURED,
