@@ -306,6 +306,16 @@ async def test_a_bad_signup_is_a_422_with_the_reason_and_stores_nothing(
         ("/signup", b'{"email": "a@example.com", "password": ', "JSON decode error"),
         ("/login", b"[1, 2, 3]", "Input should be a valid dictionary"),
         ("/login", b'{"email": "a@example.com"}', "password: Field required"),
+        (
+            "/login",
+            b'{"email": "a\\u0000@example.com", "password": "x"}',
+            "email: Value error, expected an e-mail",
+        ),
+        (
+            "/signup",
+            b'{"email": "a\\u0000@example.com", "password": "correct horse battery", "display_name": "A"}',
+            "email: String should match pattern",
+        ),
         ("/refresh", b'{"refresh_token": 42}', "refresh_token: Input should be a valid string"),
         (
             "/logout",

@@ -40,7 +40,10 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 MAX_EMAIL_CHARS = 254
 """RFC 5321's limit on a forward path, the longest address that can receive mail."""
 MAX_DISPLAY_NAME_CHARS = 100
-EMAIL_REGEX = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+_ADDRESS_PART = r"[^@\s\x00-\x1f\x7f]+"
+EMAIL_REGEX = rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$"
+"""Deliberately loose (one ``@``, a dot in the domain, no spaces or control characters): the
+address is proven by mail, not by a regular expression."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # -- BODIES ----------------------------------------------------------------------------------------
@@ -104,6 +107,14 @@ class LoginBody(BaseModel):
 
     email: str = Field(min_length=1, max_length=MAX_EMAIL_CHARS)
     password: str = Field(min_length=1, json_schema_extra={"writeOnly": True})
+
+    @field_validator("email")
+    @classmethod
+    def _no_control_characters(cls, value: str) -> str:
+        # No stored address has one, and PostgreSQL text cannot even hold NUL.
+        if _CONTROL.search(value):
+            raise ValueError("expected an e-mail address without control characters")
+        return value
 
     @field_validator("password")
     @classmethod
