@@ -44,7 +44,7 @@ class TooManyFailuresError(Exception):
     """Too many failed logins for this address or IP; ``retry_after`` says for how long."""
 
     def __init__(self, retry_after: timedelta) -> None:
-        super().__init__(f"too many failed logins; try again in {int(retry_after.total_seconds()) + 1} s")
+        super().__init__(f"too many failed logins; try again in {retry_after}")
         self.retry_after = retry_after
 
 

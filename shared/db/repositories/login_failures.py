@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from shared.auth.login_limits import LoginLimits, wait_before_next
 from shared.db.models.accounts import LoginFailure
@@ -31,7 +32,7 @@ class LoginFailureRepository:
         """Return how long this address and IP must wait before a login is tried (zero: go ahead)."""
         limits = self._limits
         async with service_session(self._sessionmaker) as session:
-            now: datetime = await session.scalar(select(func.now()))  # type: ignore[assignment]
+            now = (await session.execute(select(func.now()))).scalar_one()
             by_email = await self._recent(session, LoginFailure.email == email, now, limits.per_email)
             by_ip = await self._recent(session, LoginFailure.client_ip == client_ip, now, limits.per_ip)
         return max(
@@ -56,11 +57,11 @@ class LoginFailureRepository:
             await session.execute(delete(LoginFailure).where(LoginFailure.email == email))
 
     async def _recent(
-        self, session: AsyncSession, which: object, now: datetime, limit: int
+        self, session: AsyncSession, which: ColumnElement[bool], now: datetime, limit: int
     ) -> list[datetime]:
         query = (
             select(LoginFailure.failed_at)
-            .where(which, LoginFailure.failed_at > now - self._limits.window)  # type: ignore[arg-type]
+            .where(which, LoginFailure.failed_at > now - self._limits.window)
             .order_by(LoginFailure.failed_at.desc())
             .limit(limit)
         )
