@@ -44,6 +44,7 @@ _ADDRESS_PART = r"[^@\s\x00-\x1f\x7f]+"
 EMAIL_REGEX = rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$"
 """Deliberately loose (one ``@``, a dot in the domain, no spaces or control characters): the
 address is proven by mail, not by a regular expression."""
+SIGNUP_OFF = "sign-up is turned off on this server; sign up with the identity provider"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # -- BODIES ----------------------------------------------------------------------------------------
@@ -239,7 +240,7 @@ def _local(state: StateDep) -> LocalAccounts:
     response_model=SessionPublic,
     responses={
         403: _error(
-            "Sign-up is turned off (accounts come from the identity provider)", "signup_disabled", "..."
+            "Sign-up is turned off (accounts come from the identity provider)", "signup_disabled", SIGNUP_OFF
         ),
         409: _error("The address has an account", "email_taken", "an account with this address exists"),
         400: _UNREADABLE,
@@ -252,9 +253,7 @@ async def sign_up(state: StateDep, body: SignUpBody) -> SessionPublic:
     """Create a local account (role `user`, or `admin` for addresses the operator lists) and sign it in."""
     accounts = _local(state)
     if not state.settings.auth_local_signup:
-        raise ApiError(
-            403, "signup_disabled", "sign-up is turned off on this server; sign up with the identity provider"
-        )
+        raise ApiError(403, "signup_disabled", SIGNUP_OFF)
     try:
         session = await accounts.sign_up(body.email, body.password, body.display_name)
     except AccountExistsError:
@@ -357,7 +356,7 @@ async def log_out(state: StateDep, body: RefreshBody) -> Response:
         403: _error(
             "The token's user has no CryptoPulse account",
             "unknown_user",
-            "no CryptoPulse user ...; sign up first",
+            "no CryptoPulse user 6f1c2a4e-3b0d-4c5e-9a8f-2d7b1e0c9f31; sign up first",
         ),
     },
 )
