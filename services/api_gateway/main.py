@@ -5,23 +5,33 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.routing import Route
 
 from services.api_gateway.api import ws
 from services.api_gateway.api.deps import GatewayState
-from services.api_gateway.api.routes import exchange_keys, market
+from services.api_gateway.api.routes import auth, exchange_keys, market
 from services.api_gateway.body_limit import BodyLimit
 from services.api_gateway.errors import install_error_handlers
 from services.api_gateway.market_hub import HubMetrics, MarketHub
 from services.api_gateway.static import not_built, web_app
 from services.api_gateway.user_hub import UserHub, UserHubMetrics
+from shared.auth.access import AccessTokenVerifier
+from shared.auth.jwks import JwksVerifier
+from shared.auth.local_accounts import LocalAccounts, TokenPolicy
+from shared.auth.login_limits import LoginLimits
+from shared.auth.passwords import PasswordHashing
 from shared.auth.tokens import TokenVerifier
 from shared.config.settings import ENV_PREFIX, GatewaySettings
 from shared.db.repositories.candles import CandleRepository
+from shared.db.repositories.credentials import AccountRepository
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
+from shared.db.repositories.login_failures import LoginFailureRepository
+from shared.db.repositories.refresh_tokens import RefreshTokenRepository
 from shared.db.repositories.users import UserRepository
 from shared.runtime.service import ServiceRuntime
 from shared.secrets.factory import build_cipher
@@ -35,14 +45,56 @@ def _operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
-def _verifier(settings: GatewaySettings) -> TokenVerifier | None:
-    if settings.jwt_secret is None:
+def _verifier(settings: GatewaySettings) -> AccessTokenVerifier | None:
+    if settings.jwt_secret is None and settings.jwt_jwks_url is None:
         _log.warning(
-            "no JWT secret: routes that need a signed-in user answer 503",
+            "no JWT secret and no JWKS URL: routes that need a signed-in user answer 503",
             extra={"setting": f"{ENV_PREFIX}JWT_SECRET"},
         )
         return None
-    return TokenVerifier(settings.jwt_secret, audience=settings.jwt_audience)
+    secret = (
+        None
+        if settings.jwt_secret is None
+        else TokenVerifier(settings.jwt_secret, audience=settings.jwt_audience)
+    )
+    jwks = (
+        None
+        if settings.jwt_jwks_url is None
+        else JwksVerifier(
+            settings.jwt_jwks_url,
+            audience=settings.jwt_audience,
+            cache_ttl=timedelta(seconds=settings.jwt_jwks_cache_s),
+        )
+    )
+    return AccessTokenVerifier(secret, jwks)
+
+
+def _local_accounts(
+    settings: GatewaySettings, sessionmaker: async_sessionmaker[AsyncSession], accounts: AccountRepository
+) -> LocalAccounts | None:
+    # Local sessions are signed with the HS256 secret; without one there is nothing to sign with.
+    if settings.jwt_secret is None:
+        return None
+    limits = LoginLimits(
+        per_email=settings.auth_login_failures_per_email,
+        per_ip=settings.auth_login_failures_per_ip,
+        window=timedelta(seconds=settings.auth_login_window_s),
+    )
+    return LocalAccounts(
+        accounts=accounts,
+        refresh_tokens=RefreshTokenRepository(sessionmaker),
+        failures=LoginFailureRepository(sessionmaker, limits),
+        hashing=PasswordHashing(
+            time_cost=settings.auth_argon2_time_cost, memory_kib=settings.auth_argon2_memory_kib
+        ),
+        tokens=TokenPolicy(
+            secret=settings.jwt_secret,
+            audience=settings.jwt_audience,
+            access_ttl=timedelta(seconds=settings.auth_access_ttl_s),
+            refresh_ttl=timedelta(seconds=settings.auth_refresh_ttl_s),
+        ),
+        admin_emails=frozenset(settings.auth_admin_emails),
+    )
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -58,6 +110,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await users_hub.attach(runtime.nats)
             assert runtime.publisher is not None
             sessionmaker = runtime.sessionmaker()
+            accounts = AccountRepository(sessionmaker)
             app.state.gateway = GatewayState(
                 settings=settings,
                 candles=CandleRepository(sessionmaker),
@@ -67,6 +120,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 exchange_keys=ExchangeKeyRepository(sessionmaker, build_cipher(settings)),
                 users=UserRepository(sessionmaker),
                 verifier=_verifier(settings),
+                accounts=accounts,
+                local_accounts=_local_accounts(settings, sessionmaker, accounts),
             )
             try:
                 yield
@@ -84,6 +139,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
     api = APIRouter(prefix="/api")
+    api.include_router(auth.router)
     api.include_router(market.router)
     api.include_router(exchange_keys.router)
     api.include_router(ws.router)

@@ -1,4 +1,5 @@
-"""Who is calling: verification of users' access tokens (Supabase-shaped JWTs)."""
+"""Who is calling: users' access tokens (Supabase-shaped JWTs, checked against the HS256 secret or
+a JWKS), and the local accounts that issue them (argon2id passwords, rotating refresh tokens)."""
 
 from shared.auth.tokens import Claims, TokenError, TokenVerifier, issue_token
 

@@ -98,6 +98,52 @@ def _claims_of(payload: Mapping[str, Any]) -> Claims:
         raise TokenError(f"invalid claim {where!r}: {first['msg']}") from None
 
 
+def decode_checked(
+    token: str, key: Any, algorithm: str, *, audience: str, leeway: timedelta = timedelta(0)
+) -> Claims:
+    """Check ``token``'s signature with ``key`` under exactly ``algorithm``, then its claims.
+
+    Shared by the HS256 secret and the JWKS keys, so both refuse the same tokens for the same
+    reasons. Raise ``TokenError`` saying why a token is refused.
+    """
+    try:
+        payload = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            audience=audience,
+            leeway=leeway,
+            options={
+                "require": ["exp", "sub", "aud", "role"],
+                "strict_aud": True,
+                "enforce_minimum_key_length": True,
+            },
+        )
+    except jwt.InvalidSignatureError:
+        raise TokenError("signature does not match") from None
+    except jwt.ExpiredSignatureError:
+        raise TokenError("token expired") from None
+    except jwt.ImmatureSignatureError:
+        raise TokenError("token not valid yet") from None
+    except jwt.InvalidAudienceError:
+        raise TokenError(f"expected audience {audience!r}") from None
+    except jwt.MissingRequiredClaimError as e:
+        raise TokenError(f"missing claim {e.claim!r}") from None
+    except jwt.DecodeError:
+        raise TokenError("malformed token") from None
+    except jwt.InvalidTokenError as e:
+        raise TokenError(f"invalid token: {e}") from None
+    return _claims_of(payload)
+
+
+def unverified_header(token: str) -> dict[str, Any]:
+    """Return the token's header, unverified (it only says which key to check with)."""
+    try:
+        return jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        raise TokenError("malformed token") from None
+
+
 class TokenVerifier:
     """Checks access tokens against one secret and audience; build one per app, not per request."""
 
@@ -113,41 +159,11 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Claims:
         """Return the token's claims; raise ``TokenError`` saying why it is refused."""
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError:
-            raise TokenError("malformed token") from None
+        header = unverified_header(token)
         if header.get("alg") != ALGORITHM:
             # Checked first so the reason is plain; PyJWT would refuse it too (algorithms pinned).
             raise TokenError(f"expected alg {ALGORITHM}, was {header.get('alg')!r}")
-        try:
-            payload = jwt.decode(
-                token,
-                self._key,
-                algorithms=[ALGORITHM],
-                audience=self._audience,
-                leeway=self._leeway,
-                options={
-                    "require": ["exp", "sub", "aud", "role"],
-                    "strict_aud": True,
-                    "enforce_minimum_key_length": True,
-                },
-            )
-        except jwt.InvalidSignatureError:
-            raise TokenError("signature does not match") from None
-        except jwt.ExpiredSignatureError:
-            raise TokenError("token expired") from None
-        except jwt.ImmatureSignatureError:
-            raise TokenError("token not valid yet") from None
-        except jwt.InvalidAudienceError:
-            raise TokenError(f"expected audience {self._audience!r}") from None
-        except jwt.MissingRequiredClaimError as e:
-            raise TokenError(f"missing claim {e.claim!r}") from None
-        except jwt.DecodeError:
-            raise TokenError("malformed token") from None
-        except jwt.InvalidTokenError as e:
-            raise TokenError(f"invalid token: {e}") from None
-        return _claims_of(payload)
+        return decode_checked(token, self._key, ALGORITHM, audience=self._audience, leeway=self._leeway)
 
 
 def issue_token(
@@ -184,5 +200,7 @@ __all__ = [
     "TokenError",
     "TokenVerifier",
     "check_secret",
+    "decode_checked",
     "issue_token",
+    "unverified_header",
 ]

@@ -294,12 +294,62 @@ class GatewaySettings(SecretsSettings):
     jwt_audience: str = Field(
         "authenticated", min_length=1, description="Audience (`aud` claim) an access token must carry."
     )
+    jwt_jwks_url: str | None = Field(
+        None,
+        description="JWKS URL of the identity provider's signing keys (Supabase: "
+        "`https://<project>.supabase.co/auth/v1/.well-known/jwks.json`); when set, RS256 and ES256 "
+        "tokens are checked against those keys, beside HS256 ones when a JWT secret is set too.",
+    )
+    jwt_jwks_cache_s: float = Field(
+        600.0, gt=0, description="How long fetched JWKS keys are used before they are fetched again."
+    )
+    auth_local_signup: bool = Field(
+        True,
+        description="Whether `POST /api/auth/signup` creates local accounts; turn off when the "
+        "identity provider (Supabase) owns sign-up. Existing local accounts can still log in.",
+    )
+    auth_admin_emails: CsvTuple = Field(
+        (),
+        description="E-mail addresses of local accounts that get the admin role; applied at sign-up, "
+        "login and refresh, so removing an address demotes that account at its next refresh.",
+    )
+    auth_access_ttl_s: int = Field(
+        900, ge=60, le=86_400, description="Lifetime of access tokens issued by local sign-in (seconds)."
+    )
+    auth_refresh_ttl_s: int = Field(
+        30 * 86_400, ge=300, description="Lifetime of refresh tokens (seconds); each is used once."
+    )
+    auth_login_failures_per_email: int = Field(
+        5, ge=1, description="Failed logins per e-mail address within the window before 429."
+    )
+    auth_login_failures_per_ip: int = Field(
+        20, ge=1, description="Failed logins per client IP within the window before 429."
+    )
+    auth_login_window_s: int = Field(
+        900, ge=1, description="Sliding window (seconds) over which failed logins are counted."
+    )
+    auth_argon2_time_cost: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="argon2id passes per password hash; hashes made otherwise are "
+        "replaced at the next login.",
+    )
+    auth_argon2_memory_kib: int = Field(
+        65_536, ge=1024, le=4_194_304, description="argon2id memory per password hash (KiB)."
+    )
 
-    @field_validator("jwt_secret", mode="before")
+    @field_validator("jwt_secret", "jwt_jwks_url", mode="before")
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         # Compose files and shells often pass "VAR=" for "not set".
         return None if value == "" else value
+
+    @field_validator("auth_admin_emails")
+    @classmethod
+    def _lowercase_emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # Stored addresses are lowercased, so the list is compared in the same form.
+        return tuple(email.strip().lower() for email in value)
 
     @field_validator("jwt_secret")
     @classmethod

@@ -11,9 +11,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.api_gateway.errors import ApiError
 from services.api_gateway.market_hub import MarketHub
 from services.api_gateway.user_hub import UserHub
-from shared.auth.tokens import Claims, TokenError, TokenVerifier
+from shared.auth.access import AccessTokenVerifier
+from shared.auth.jwks import SigningKeysUnavailable
+from shared.auth.local_accounts import LocalAccounts
+from shared.auth.tokens import Claims, TokenError
 from shared.config.settings import ENV_PREFIX, GatewaySettings
 from shared.db.repositories.candles import CandleRepository
+from shared.db.repositories.credentials import AccountRepository
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
 from shared.db.repositories.users import UserRepository
 from shared.messaging.publisher import JetStreamPublisher
@@ -30,8 +34,12 @@ class GatewayState:
     publisher: JetStreamPublisher
     exchange_keys: ExchangeKeyRepository
     users: UserRepository
-    verifier: TokenVerifier | None
-    """``None`` when no JWT secret is configured: routes that need a user then answer 503."""
+    verifier: AccessTokenVerifier | None
+    """``None`` when neither a JWT secret nor a JWKS URL is configured: routes that need a user
+    then answer 503."""
+    accounts: AccountRepository
+    local_accounts: LocalAccounts | None
+    """``None`` without a JWT secret (nothing to sign local sessions with): the auth routes answer 503."""
 
 
 def get_state(request: Request) -> GatewayState:
@@ -55,7 +63,7 @@ def _unauthorized(code: str, message: str, error: str | None = None) -> ApiError
     return ApiError(401, code, message, headers={"WWW-Authenticate": challenge})
 
 
-def current_user(
+async def current_user(
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Claims:
@@ -69,7 +77,11 @@ def current_user(
     if credentials is None:
         raise _unauthorized("not_authenticated", "expected an 'Authorization: Bearer <token>' header")
     try:
-        return state.verifier.verify(credentials.credentials)
+        return await state.verifier.verify(credentials.credentials)
+    except SigningKeysUnavailable:
+        raise ApiError(
+            503, "auth_unavailable", "the identity provider's signing keys are unavailable"
+        ) from None
     except TokenError as e:
         raise _unauthorized("invalid_token", f"token refused: {e.reason}", "invalid_token") from None
 

@@ -96,7 +96,7 @@ async def _auth(state: GatewayState, client: ClientFeed, request: dict[str, Any]
     if state.verifier is None:
         return _error("auth_not_configured", "sign-in is not configured on this server")
     try:
-        claims = state.verifier.verify(token)
+        claims = await state.verifier.verify(token)
     except TokenError as e:
         state.users_hub.sign_out(client)
         return _error("invalid_token", f"token refused: {e.reason}")

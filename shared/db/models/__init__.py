@@ -1,6 +1,7 @@
 """Every table, imported here so ``Base.metadata`` is complete for Alembic and the tests."""
 
 from shared.db.base import Base
+from shared.db.models.accounts import LoginFailure, RefreshToken, UserCredential
 from shared.db.models.agent import AgentTokenUsage
 from shared.db.models.exchange_keys import ExchangeKey
 from shared.db.models.market import MarketCandle
@@ -27,16 +28,19 @@ __all__ = [
     "Fill",
     "IntentRow",
     "KillSwitch",
+    "LoginFailure",
     "MarketCandle",
     "Order",
     "Position",
     "ReconciliationCheckpoint",
+    "RefreshToken",
     "RiskAccountRow",
     "RiskAuditEntry",
     "RiskLimitsRow",
     "RuleFiring",
     "RuleRow",
     "User",
+    "UserCredential",
     "UserRole",
     "UserWatchlist",
 ]
