@@ -17,6 +17,7 @@ from cryptopulse.bench.feed import FeedResult, run_feed_benchmark
 from cryptopulse.bench.kill import DEFAULT_ORDERS, kill_table, run_kill_benchmark
 from cryptopulse.bench.nats_baseline import core_publish_subscribe, jetstream_publish_subscribe
 from cryptopulse.bench.orders import DEFAULT_COUNTS, orders_table, run_orders_benchmark
+from cryptopulse.bench.parser import parser_table, run_parser_benchmark
 from cryptopulse.bench.risk import DEFAULT_LEVELS, risk_table, run_risk_benchmark, stderr_progress
 from cryptopulse.bench.rules import rules_table, run_rules_benchmark
 from cryptopulse.readme import replace_section
@@ -116,6 +117,14 @@ def _run_rules(*, header: bool) -> str:
     return f"{title}**Rules engine** (cost per tick or candle close, in memory):\n\n{rules_table(results)}"
 
 
+def _run_parser(*, header: bool) -> str:
+    result = run_parser_benchmark()
+    _save("bench-parser.json", dataclasses.asdict(result))
+    title = f"{_measured()}. " if header else ""
+    heading = "**Offline parser** (chat commands per second, beside reading them as JSON)"
+    return f"{title}{heading}:\n\n{parser_table(result)}"
+
+
 def _run_backtest(*, header: bool) -> str:
     result = run_backtest_benchmark()
     _save("bench-backtest.json", dataclasses.asdict(result))
@@ -139,7 +148,8 @@ def run_benchmarks(
     kill_orders: int = DEFAULT_ORDERS,
 ) -> str:
     """Run the feed benchmark, the order round trip, the risk gate, the kill switch, the rules
-    engine, the backtest, or (``only`` unset) all six, as the README shows them."""
+    engine, the offline parser, the backtest, or (``only`` unset) all seven, as the README shows
+    them."""
     if update_readme and only is not None:
         raise ValueError("the README shows every benchmark: --update-readme needs a full run")
     sections = []
@@ -153,6 +163,8 @@ def run_benchmarks(
         sections.append(_run_kill(kill_orders, header=only == "kill"))
     if only in (None, "rules"):
         sections.append(_run_rules(header=only == "rules"))
+    if only in (None, "parser"):
+        sections.append(_run_parser(header=only == "parser"))
     if only in (None, "backtest"):
         sections.append(_run_backtest(header=only == "backtest"))
     table = "\n\n".join(sections)

@@ -3,8 +3,9 @@
 Nothing happens at import. At start-up one ``RulesService`` per venue publishes what a crash left
 in its outbox, loads its active rules and warms their charts from stored candles; then two
 durable consumers feed it trade ticks and closed candles, and two loops reload changed rules
-(which also retries firings a kill switch held back) and republish the outbox. Market data older
-than ``STALE_AFTER`` (a backlog replayed after downtime) moves prices and charts but fires
+(which also retries firings a kill switch held back) and republish the outbox, every
+``agent_rules_reload_s`` and ``agent_rules_outbox_s``. Market data older than
+``agent_rules_stale_after_s`` (a backlog replayed after downtime) moves prices and charts but fires
 nothing. Run one agent per deployment: the engine keeps the last price per market in memory
 (a second replica would see every other tick); the database's compare-and-set still keeps a
 firing single if two run.
@@ -41,10 +42,6 @@ from shared.runtime.periodic import every, stop
 from shared.runtime.service import ServiceRuntime
 
 SERVICE = "agent"
-RELOAD_S = 1.0
-"""Seconds between looks for created, paused, resumed or deleted rules."""
-OUTBOX_S = 5.0
-STALE_AFTER = timedelta(seconds=60)
 CLOSE_TIMEOUT_S = 5.0
 
 
@@ -80,13 +77,13 @@ def create_app(
                 subjects.trades(subjects.ANY, subjects.ANY),
                 subjects.MARKET_TICKS.name,
                 "ticks",
-                _on_tick(services),
+                _on_tick(services, timedelta(seconds=settings.agent_rules_stale_after_s)),
             ),
             (
                 subjects.candles(subjects.ANY, subjects.ANY, subjects.ANY),
                 subjects.MARKET_CANDLES.name,
                 "candles",
-                _on_candle(services),
+                _on_candle(services, timedelta(seconds=settings.agent_rules_stale_after_s)),
             ),
         ]
         consumers.extend(
@@ -95,8 +92,10 @@ def create_app(
             for subject, stream, name, handler in inputs
         )  # fmt: skip
         tasks.extend(asyncio.create_task(c.run(), name="consumer") for c in consumers)
-        tasks.append(every(RELOAD_S, "reload", *(s.reload for s in services.values())))
-        tasks.append(every(OUTBOX_S, "outbox", *(s.republish for s in services.values())))
+        tasks.append(every(settings.agent_rules_reload_s, "reload", *(s.reload for s in services.values())))
+        tasks.append(
+            every(settings.agent_rules_outbox_s, "outbox", *(s.republish for s in services.values()))
+        )
         ready.set()
         checkpointer = await resources.enter_async_context(checkpointer_factory(agent_settings))
         chat = chat_consumers(rt, agent_settings, checkpointer)
@@ -113,25 +112,25 @@ def create_app(
     return create_service_app(runtime, on_start=on_start, on_stop=on_stop)
 
 
-def _on_tick(services: dict[str, RulesService]) -> Callable[[Msg], Awaitable[None]]:
+def _on_tick(services: dict[str, RulesService], stale_after: timedelta) -> Callable[[Msg], Awaitable[None]]:
     async def handle(message: Msg) -> None:
         try:
             tick = TradeTick.model_validate_json(message.data)
         except ValidationError as error:
             raise Poison(f"invalid trade tick: {error}") from None
-        fresh = not is_stale(tick.ts_event, utc_now(), STALE_AFTER)
+        fresh = not is_stale(tick.ts_event, utc_now(), stale_after)
         await services[tick.venue].on_tick(tick, evaluate=fresh)
 
     return handle
 
 
-def _on_candle(services: dict[str, RulesService]) -> Callable[[Msg], Awaitable[None]]:
+def _on_candle(services: dict[str, RulesService], stale_after: timedelta) -> Callable[[Msg], Awaitable[None]]:
     async def handle(message: Msg) -> None:
         try:
             candle = Candle.model_validate_json(message.data)
         except ValidationError as error:
             raise Poison(f"invalid candle: {error}") from None
-        fresh = not is_stale(candle.close_time, utc_now(), STALE_AFTER)
+        fresh = not is_stale(candle.close_time, utc_now(), stale_after)
         await services[candle.venue].on_candle(candle, evaluate=fresh)
 
     return handle

@@ -209,6 +209,26 @@ class AgentSettings(CommonSettings):
         description="Seconds JetStream waits for a chat request's ack before redelivering it (a model "
         "answer with tool calls can take a while).",
     )
+    agent_rules_reload_s: float = Field(
+        1.0,
+        gt=0,
+        le=3600,
+        description="Seconds between looks for created, paused, resumed or deleted rules (also retries "
+        "firings a kill switch or the gate's rule throttle held back).",
+    )
+    agent_rules_outbox_s: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="Seconds between resends of committed rule firings whose publish was not confirmed.",
+    )
+    agent_rules_stale_after_s: float = Field(
+        60.0,
+        gt=0,
+        le=86_400,
+        description="Ticks and candles older than this (a backlog replayed after downtime) move prices and "
+        "charts but fire no rule.",
+    )
 
 
 class RiskGateSettings(CommonSettings):

@@ -96,6 +96,11 @@ _PHRASES: list[tuple[tuple[str, ...], Op]] = sorted(
     ],
     key=lambda phrase: -len(phrase[0]),
 )
+_PHRASES_BY_FIRST: dict[str, list[tuple[tuple[str, ...], Op]]] = {}
+"""The phrases by their first word, longest first: a word is compared with its few phrases only."""
+for _phrase in _PHRASES:
+    _PHRASES_BY_FIRST.setdefault(_phrase[0][0], []).append(_phrase)
+_MOVES = _DOWN | _UP
 _OPS = {"<": Op.LT, "<=": Op.LE, ">": Op.GT, ">=": Op.GE}
 _SIDES = "say 'above' or 'below' (or 'crosses above'/'crosses below')"
 
@@ -121,7 +126,7 @@ def _comparator_at(tokens: list[Token], i: int) -> tuple[Op, int] | None:
     if token.kind != "word":
         return None
     words = [t.text if t.kind == "word" else "" for t in tokens[i : i + 3]]
-    for phrase, op in _PHRASES:
+    for phrase, op in _PHRASES_BY_FIRST.get(token.text, ()):
         if tuple(words[: len(phrase)]) == phrase:
             return op, i + len(phrase)
     following = words[1] if len(words) > 1 else None
@@ -132,7 +137,7 @@ def _comparator_at(tokens: list[Token], i: int) -> tuple[Op, int] | None:
         raise ParseError(
             f"{token.raw!r} does not say in which direction: say 'crosses above' or 'crosses below'"
         )
-    if token.text in _DOWN | _UP:
+    if token.text in _MOVES:
         if following == "to":
             return (Op.LE if token.text in _DOWN else Op.GE), i + 2
         if last:

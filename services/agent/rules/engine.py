@@ -2,8 +2,10 @@
 
 No I/O here, so it is fast and testable alone; the ``service`` commits firings. A tick touches
 only the rules of thresholds its move crossed (``index``) and the few rules on that market's
-rising/falling price; a closed candle touches only the rules reading that chart. Each touched
-rule is then checked whole (every condition must hold). A rule the engine returned is "in
+rising/falling price; a closed candle touches only the rules of that chart whose most selective
+condition there holds (``chart_index``), each indicator computed once per close whatever the
+number of rules reading it (``charts``). Each touched rule is then checked whole (every condition
+must hold). A rule the engine returned is "in
 flight" and not returned again until the service reports the outcome (``fired`` / ``settled``).
 """
 
@@ -15,6 +17,7 @@ from uuid import UUID
 
 from services.agent.indicators.incremental import Bar
 from services.agent.parser.model import Op
+from services.agent.rules.chart_index import ChartIndex, selectivity
 from services.agent.rules.charts import Chart
 from services.agent.rules.conditions import CandleCondition, PriceCondition
 from services.agent.rules.definition import CompiledRule
@@ -33,7 +36,7 @@ class RuleEngine:
         self._indexes: dict[str, PriceIndex] = {}
         self._moves: dict[str, set[UUID]] = {}
         self._charts: dict[ChartKey, Chart] = {}
-        self._on_chart: dict[ChartKey, set[UUID]] = {}
+        self._on_chart: dict[ChartKey, ChartIndex] = {}
         self._in_flight: set[UUID] = set()
 
     # -- RULES ---------------------------------------------------------------------------------
@@ -49,13 +52,19 @@ class RuleEngine:
             else:
                 assert condition.threshold is not None
                 self._index(condition.market).add(condition.op, condition.threshold, rule.id)
+        chosen: dict[ChartKey, CandleCondition] = {}
         for candle in rule.candles:
             key = (candle.market, candle.interval)
             chart = self._charts.get(key) or self._charts.setdefault(key, Chart())
             for ref in (candle.left, candle.right):
                 if not isinstance(ref, float) and ref is not None and ref.spec is not None:
                     chart.follow(ref.spec)
-            self._on_chart.setdefault(key, set()).add(rule.id)
+            best = chosen.get(key)
+            if best is None or selectivity(candle) < selectivity(best):
+                chosen[key] = candle
+        for key, candle in chosen.items():
+            index = self._on_chart.get(key) or self._on_chart.setdefault(key, ChartIndex())
+            index.add(candle, rule.id)
         return self._holding((rule.id,), None, None, None)
 
     def remove(self, rule_id: UUID) -> None:
@@ -69,7 +78,7 @@ class RuleEngine:
             else:
                 self._indexes[condition.market].removed()
         for candle in rule.candles:
-            self._on_chart[(candle.market, candle.interval)].discard(rule_id)
+            self._on_chart[(candle.market, candle.interval)].remove(rule_id)
 
     def fired(self, rule_id: UUID, seq: int) -> None:
         """The service committed firing ``seq``: a fire-once rule leaves, a repeating one re-arms."""
@@ -117,7 +126,7 @@ class RuleEngine:
         chart = self._charts.get(key)
         if chart is None or not chart.push(bar) or not evaluate:
             return []
-        return self._holding(self._on_chart.get(key, ()), None, None, None)
+        return self._holding(self._closed(key, chart), None, None, None)
 
     def warm(self, market: str, interval: Interval, bars: Iterable[Bar]) -> list[CompiledRule]:
         """Feed a chart its stored history (oldest first); return the rules that hold after it."""
@@ -126,7 +135,7 @@ class RuleEngine:
         if chart is None:
             return []
         chart.extend(bars)
-        return self._holding(self._on_chart.get(key, ()), None, None, None)
+        return self._holding(self._closed(key, chart), None, None, None)
 
     def cold_charts(self) -> list[ChartKey]:
         """Charts some rule reads that have no candle yet: the service loads their history."""
@@ -139,6 +148,11 @@ class RuleEngine:
         if index is None:
             index = self._indexes[market] = PriceIndex()
         return index
+
+    def _closed(self, key: ChartKey, chart: Chart) -> list[UUID]:
+        """The rules of ``key`` whose indexed condition holds after the chart's last close."""
+        index = self._on_chart.get(key)
+        return [] if index is None else index.holding(chart.value)
 
     def _holding(
         self, rule_ids: Iterable[UUID], ticking: str | None, before: Decimal | None, now: Decimal | None
