@@ -77,13 +77,13 @@ def create_app(
                 subjects.trades(subjects.ANY, subjects.ANY),
                 subjects.MARKET_TICKS.name,
                 "ticks",
-                _on_tick(services, timedelta(seconds=settings.agent_rules_stale_after_s)),
+                _on_tick(services, timedelta(seconds=agent_settings.agent_rules_stale_after_s)),
             ),
             (
                 subjects.candles(subjects.ANY, subjects.ANY, subjects.ANY),
                 subjects.MARKET_CANDLES.name,
                 "candles",
-                _on_candle(services, timedelta(seconds=settings.agent_rules_stale_after_s)),
+                _on_candle(services, timedelta(seconds=agent_settings.agent_rules_stale_after_s)),
             ),
         ]
         consumers.extend(
@@ -92,9 +92,11 @@ def create_app(
             for subject, stream, name, handler in inputs
         )  # fmt: skip
         tasks.extend(asyncio.create_task(c.run(), name="consumer") for c in consumers)
-        tasks.append(every(settings.agent_rules_reload_s, "reload", *(s.reload for s in services.values())))
         tasks.append(
-            every(settings.agent_rules_outbox_s, "outbox", *(s.republish for s in services.values()))
+            every(agent_settings.agent_rules_reload_s, "reload", *(s.reload for s in services.values()))
+        )
+        tasks.append(
+            every(agent_settings.agent_rules_outbox_s, "outbox", *(s.republish for s in services.values()))
         )
         ready.set()
         checkpointer = await resources.enter_async_context(checkpointer_factory(agent_settings))
