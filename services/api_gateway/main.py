@@ -12,7 +12,18 @@ from starlette.routing import Route
 
 from services.api_gateway.api import ws
 from services.api_gateway.api.deps import GatewayState
-from services.api_gateway.api.routes import exchange_keys, market
+from services.api_gateway.api.routes import (
+    audit,
+    exchange_keys,
+    intents,
+    kill_switch,
+    limits,
+    market,
+    mode,
+    orders,
+    portfolio,
+    rules,
+)
 from services.api_gateway.body_limit import BodyLimit
 from services.api_gateway.errors import install_error_handlers
 from services.api_gateway.market_hub import HubMetrics, MarketHub
@@ -21,6 +32,10 @@ from shared.auth.tokens import TokenVerifier
 from shared.config.settings import ENV_PREFIX, GatewaySettings
 from shared.db.repositories.candles import CandleRepository
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
+from shared.db.repositories.kill_switches import KillSwitchRepository
+from shared.db.repositories.risk_limits import RiskLimitsRepository
+from shared.db.repositories.user_controls import UserControlsRepository
+from shared.db.repositories.user_trading import UserTradingRepository
 from shared.db.repositories.users import UserRepository
 from shared.runtime.service import ServiceRuntime
 from shared.secrets.factory import build_cipher
@@ -54,6 +69,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             hub = MarketHub(settings.gateway_venue, HubMetrics(runtime.registry))
             await hub.attach(runtime.nats)
             sessionmaker = runtime.sessionmaker()
+            assert runtime.publisher is not None
             app.state.gateway = GatewayState(
                 settings=settings,
                 candles=CandleRepository(sessionmaker),
@@ -61,6 +77,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 exchange_keys=ExchangeKeyRepository(sessionmaker, build_cipher(settings)),
                 users=UserRepository(sessionmaker),
                 verifier=_verifier(settings),
+                trading=UserTradingRepository(sessionmaker),
+                controls=UserControlsRepository(sessionmaker),
+                kill_switches=KillSwitchRepository(sessionmaker),
+                risk_limits=RiskLimitsRepository(sessionmaker),
+                publisher=runtime.publisher,
             )
             try:
                 yield
@@ -79,6 +100,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     api = APIRouter(prefix="/api")
     api.include_router(market.router)
     api.include_router(exchange_keys.router)
+    for trading in (intents, orders, portfolio, rules, mode, kill_switch, limits, audit):
+        api.include_router(trading.router)
     api.include_router(ws.router)
     app.include_router(api)
     app.router.routes.extend(runtime.ops_routes())

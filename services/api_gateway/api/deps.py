@@ -14,7 +14,12 @@ from shared.auth.tokens import Claims, TokenError, TokenVerifier
 from shared.config.settings import ENV_PREFIX, GatewaySettings
 from shared.db.repositories.candles import CandleRepository
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
+from shared.db.repositories.kill_switches import KillSwitchRepository
+from shared.db.repositories.risk_limits import RiskLimitsRepository
+from shared.db.repositories.user_controls import UserControlsRepository
+from shared.db.repositories.user_trading import UserTradingRepository
 from shared.db.repositories.users import UserRepository
+from shared.messaging.publisher import JetStreamPublisher
 
 
 @dataclass
@@ -28,6 +33,12 @@ class GatewayState:
     users: UserRepository
     verifier: TokenVerifier | None
     """``None`` when no JWT secret is configured: routes that need a user then answer 503."""
+    trading: UserTradingRepository
+    controls: UserControlsRepository
+    kill_switches: KillSwitchRepository
+    risk_limits: RiskLimitsRepository
+    publisher: JetStreamPublisher
+    """Acknowledged JetStream publishes: approvals, mode requests and kill switches."""
 
 
 def get_state(request: Request) -> GatewayState:
@@ -71,3 +82,8 @@ def current_user(
 
 
 CurrentUser = Annotated[Claims, Depends(current_user)]
+
+
+def actor_of(user: Claims) -> str:
+    """How the caller is named in messages and the audit trail."""
+    return f"{user.app_role}:{user.sub}"
