@@ -85,7 +85,7 @@ class ModePut(BaseModel):
     )
 
     mode: TradingMode
-    confirm: bool = Field(False, description="Must be true to turn autonomous mode on.")
+    confirm: bool = Field(False, strict=True, description="Must be true to turn autonomous mode on.")
 
 
 class ModeRequested(BaseModel):
@@ -163,7 +163,7 @@ class KillSwitchPost(BaseModel):
         },
     )
 
-    engaged: bool
+    engaged: bool = Field(strict=True, description="true engages, false releases (JSON booleans only).")
     reason: str = Field("", max_length=500, description="Why: required to engage.")
     scope: KillScope = KillScope.USER
 

@@ -15,25 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cryptopulse.servers.nats import NatsServer
 from cryptopulse.servers.postgres import PostgresServer
 from services.api_gateway.main import create_app
-from shared.config.settings import GatewaySettings
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.db.migrate import upgrade
 from shared.db.repositories.users import UserRecord, UserRepository
-from tests.integration.api_gateway.trading_support import JWT_SECRET
+from tests.integration.api_gateway.trading_support import trading_gateway_settings
 from tests.support.asgi_server import serve_in_thread
-
-
-def trading_gateway_settings(
-    nats_url: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> GatewaySettings:
-    folder = tmp_path_factory.mktemp("gateway")
-    return GatewaySettings(
-        nats_url=nats_url,
-        database_url=database_url,
-        master_key_file=folder / "master.key",
-        web_dist_dir=folder / "no-web-build",
-        jwt_secret=JWT_SECRET,
-    )
 
 
 @pytest.fixture(scope="module")

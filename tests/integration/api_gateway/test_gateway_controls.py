@@ -102,10 +102,14 @@ async def test_a_user_can_neither_see_nor_change_another_users_rule(
     assert stored is not None and stored.status is RuleStatus.ACTIVE
 
 
-async def test_a_rule_id_that_is_no_uuid_is_a_422(api: httpx.AsyncClient, alice: UserRecord) -> None:
-    response = await api.post("/api/rules/..%2F..%2Fetc%2Fpasswd/pause", headers=bearer(alice.id))
+async def test_a_rule_id_that_is_no_uuid_is_a_422_and_a_traversal_finds_no_route(
+    api: httpx.AsyncClient, alice: UserRecord
+) -> None:
+    no_uuid = await api.post("/api/rules/1%20OR%201=1/pause", headers=bearer(alice.id))
+    traversal = await api.post("/api/rules/..%2F..%2Fetc%2Fpasswd/pause", headers=bearer(alice.id))
 
-    assert response.status_code in (404, 422) and "error" in response.json()
+    assert no_uuid.status_code == 422 and no_uuid.json()["error"]["message"].startswith("rule_id:")
+    assert traversal.status_code == 404 and traversal.json()["error"]["code"] == "not_found"
 
 
 # -- MODE ----------------------------------------------------------------------------------------
@@ -148,7 +152,8 @@ async def test_a_mode_change_is_published_for_the_gate(
         ({"mode": "autonomous", "confirm": False}, "confirmation_required"),
         ({"mode": "yolo", "confirm": True}, "invalid_request"),
         ({"mode": "manual", "user_id": "someone-else"}, "invalid_request"),
-        ({"mode": "autonomous", "confirm": "maybe"}, "invalid_request"),
+        ({"mode": "autonomous", "confirm": "yes"}, "invalid_request"),
+        ({"mode": "autonomous", "confirm": 1}, "invalid_request"),
         ({}, "invalid_request"),
     ],
 )

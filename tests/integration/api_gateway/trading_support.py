@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import FetchTimeoutError
@@ -16,6 +17,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.auth.tokens import AppRole, issue_token
+from shared.config.settings import GatewaySettings
 from shared.db.models import Balance, Fill, MarketCandle, Order, Position
 from shared.db.repositories import intents
 from shared.db.repositories.rules import RuleRecord, RuleRepository
@@ -24,6 +26,19 @@ from shared.domain.enums import DecisionOutcome
 
 JWT_SECRET = SecretStr("gateway-trading-test-jwt-secret-" + "t" * 40)
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+
+def trading_gateway_settings(
+    nats_url: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> GatewaySettings:
+    folder = tmp_path_factory.mktemp("gateway")
+    return GatewaySettings(
+        nats_url=nats_url,
+        database_url=database_url,
+        master_key_file=folder / "master.key",
+        web_dist_dir=folder / "no-web-build",
+        jwt_secret=JWT_SECRET,
+    )
 
 
 def bearer(user_id: uuid.UUID, app_role: AppRole = "user") -> dict[str, str]:
