@@ -10,7 +10,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
+from services.api_gateway.trading_schemas import SYMBOL_INPUT_REGEX
 from shared.db.repositories.kill_switches import KillState
 from shared.db.repositories.risk_accounts import RiskAccount
 from shared.db.repositories.risk_audit import AuditEntry, jsonable
@@ -189,6 +191,9 @@ Percent = Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False, decimal_pl
 Seconds = Annotated[int, Field(ge=1, le=7 * 24 * 3600)]
 Count = Annotated[int, Field(ge=1, le=1_000_000)]
 MAX_SYMBOLS = 500
+SymbolInput = Annotated[str, Field(pattern=SYMBOL_INPUT_REGEX)]
+Unset = SkipJsonSchema[None]
+"""Absent means unchanged; the schema offers no null, and a null sent anyway is refused by name."""
 
 
 class LimitsPublic(BaseModel):
@@ -227,31 +232,34 @@ class LimitsPublic(BaseModel):
 
 
 class LimitsPatch(BaseModel):
-    """The limits to change; the others keep their values. Amounts as decimal strings."""
+    """The limits to change; the others keep their values. Amounts as decimal strings; null only
+    for the two optional limits (``allowed_symbols``, ``max_order_quantity``), which it clears."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"max_order_notional": "1000", "max_open_orders": 10}]},
     )
 
-    allowed_symbols: list[Annotated[str, Field(max_length=32)]] | None = Field(None, max_length=MAX_SYMBOLS)
-    max_order_notional: Amount | None = None
+    allowed_symbols: list[Annotated[str, Field(pattern=SYMBOL_INPUT_REGEX)]] | None = Field(
+        None, max_length=MAX_SYMBOLS
+    )
+    max_order_notional: Amount | Unset = None
     max_order_quantity: Amount | None = None
-    max_position_notional: Amount | None = None
-    max_total_exposure: Amount | None = None
-    max_open_orders: Count | None = None
-    max_intents_per_minute: Count | None = None
-    max_orders_per_minute: Count | None = None
-    price_collar_pct: Percent | None = None
-    cumulative_collar_pct: Percent | None = None
-    collar_window_s: Seconds | None = None
-    reference_max_age_s: Seconds | None = None
-    rule_max_executions: Count | None = None
-    rule_window_s: Seconds | None = None
-    daily_loss_limit: Amount | None = None
-    duplicate_window_s: Seconds | None = None
-    approval_ttl_s: Seconds | None = None
-    approval_max_move_pct: Percent | None = None
+    max_position_notional: Amount | Unset = None
+    max_total_exposure: Amount | Unset = None
+    max_open_orders: Count | Unset = None
+    max_intents_per_minute: Count | Unset = None
+    max_orders_per_minute: Count | Unset = None
+    price_collar_pct: Percent | Unset = None
+    cumulative_collar_pct: Percent | Unset = None
+    collar_window_s: Seconds | Unset = None
+    reference_max_age_s: Seconds | Unset = None
+    rule_max_executions: Count | Unset = None
+    rule_window_s: Seconds | Unset = None
+    daily_loss_limit: Amount | Unset = None
+    duplicate_window_s: Seconds | Unset = None
+    approval_ttl_s: Seconds | Unset = None
+    approval_max_move_pct: Percent | Unset = None
 
     def changes(self) -> dict[str, object]:
         """The fields the body named, null included (null clears the two optional limits)."""

@@ -21,6 +21,9 @@ from shared.messages.base import plain_decimal
 from shared.messages.risk import DIGEST_PATTERN
 
 _DIGEST = "a3f1c2" + "0" * 58
+SYMBOL_INPUT_REGEX = r"^[A-Za-z0-9]{2,10}[/_-]?[A-Za-z0-9]{2,10}$"
+"""The spellings ``normalize_symbol`` may accept (BTC/USDT, BTCUSDT, btc-usdt): anything else is
+refused by the schema itself; a spelling it fits but whose quote is unknown still gets a 4xx."""
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -354,6 +357,7 @@ class PnlPublic(BaseModel):
 
 
 __all__ = [
+    "SYMBOL_INPUT_REGEX",
     "ApprovalBody",
     "ApprovalRequested",
     "BalancePublic",

@@ -84,7 +84,8 @@ async def test_an_order_comes_with_its_fills_and_fills_are_listed_on_their_own(
 @pytest.mark.parametrize(
     ("path", "params", "status", "code"),
     [
-        ("/api/orders", {"symbol": "not a symbol"}, 400, "invalid_symbol"),
+        ("/api/orders", {"symbol": "BTCXYZ"}, 400, "invalid_symbol"),
+        ("/api/fills", {"symbol": "not a symbol"}, 422, "invalid_request"),
         ("/api/orders", {"symbol": "X" * 33}, 422, "invalid_request"),
         ("/api/orders", {"status": "lost"}, 422, "invalid_request"),
         ("/api/orders/not-a-uuid", {}, 422, "invalid_request"),

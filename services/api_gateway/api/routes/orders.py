@@ -11,14 +11,19 @@ from fastapi import APIRouter, Path, Query
 from services.api_gateway.api.deps import CurrentUser, StateDep
 from services.api_gateway.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError
 from services.api_gateway.pagination import DEFAULT_LIMIT, Limit, Offset, Page, page_of
-from services.api_gateway.trading_schemas import FillPublic, OrderDetail, OrderPublic
+from services.api_gateway.trading_schemas import SYMBOL_INPUT_REGEX, FillPublic, OrderDetail, OrderPublic
 from shared.domain.enums import OrderStatus
 from shared.domain.symbols import InvalidSymbol, normalize_symbol
 
 router = APIRouter(tags=["orders"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
 
 SymbolQuery = Annotated[
-    str | None, Query(max_length=32, examples=["BTC/USDT"], description="Only this symbol (BASE/QUOTE).")
+    str | None,
+    Query(
+        pattern=SYMBOL_INPUT_REGEX,
+        examples=["BTC/USDT"],
+        description="Only this symbol: BASE/QUOTE (also BTCUSDT, btc-usdt).",
+    ),
 ]
 
 
