@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from services.api_gateway.trading_schemas import SYMBOL_INPUT_REGEX
+from shared.db.models.exchange_keys import Venue
 from shared.db.repositories.kill_switches import KillState
 from shared.db.repositories.risk_accounts import RiskAccount
 from shared.db.repositories.risk_audit import AuditEntry, jsonable
@@ -55,6 +56,38 @@ class RulePublic(BaseModel):
     @classmethod
     def of(cls, rule: RuleRecord) -> RulePublic:
         return cls(**{f.name: getattr(rule, f.name) for f in dataclasses.fields(rule) if f.name != "user_id"})
+
+
+class RuleCreate(BaseModel):
+    """A standing rule: the conditional order (as ``cryptopulse parse`` prints it) to place when
+    every condition holds."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "definition": {
+                        "kind": "conditional_order", "side": "buy", "symbol": "BTC/USDT",
+                        "order_type": "market", "amount": "0.5",
+                        "conditions": [
+                            {"indicator": "price", "symbol": "BTC/USDT", "op": "<", "value": "30000"}
+                        ],
+                    },
+                    "venue": "paper",
+                    "fire_once": True,
+                }
+            ]
+        },
+    )  # fmt: skip
+
+    definition: dict[str, Any] = Field(
+        description="The conditional order, validated as the rules engine loads it."
+    )
+    venue: Venue = "paper"
+    fire_once: bool = Field(
+        True, strict=True, description="false: fire again whenever the conditions hold anew."
+    )
 
 
 class ModePublic(BaseModel):
@@ -301,5 +334,6 @@ __all__ = [
     "ModePublic",
     "ModePut",
     "ModeRequested",
+    "RuleCreate",
     "RulePublic",
 ]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import uuid
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.models.risk import KillSwitch, RiskAccountRow, RiskAuditEntry
@@ -53,6 +54,19 @@ class UserControlsRepository:
         )
         async with self._session(user_id) as session:
             return [RuleRecord.of(row) for row in await session.scalars(query)]
+
+    async def create_rule(
+        self, user_id: uuid.UUID, *, venue: str, symbol: str, definition: dict[str, Any], fire_once: bool
+    ) -> RuleRecord:
+        """Store an active rule as the user (the insert policy pins ``user_id`` to the caller); the
+        caller has validated ``definition`` with the engine's ``check``."""
+        values = {"user_id": user_id, "venue": venue, "symbol": symbol, "definition": definition}
+        async with self._session(user_id) as session:
+            row = await session.scalar(
+                insert(RuleRow).values(**values, fire_once=fire_once).returning(RuleRow)
+            )
+            assert row is not None
+            return RuleRecord.of(row)
 
     async def rule(self, user_id: uuid.UUID, rule_id: uuid.UUID) -> RuleRecord | None:
         """The user's rule, deleted ones included (their history stays readable)."""

@@ -7,6 +7,7 @@ confirmed; a limits change is validated, stored and audited, and a bad one store
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -65,6 +66,55 @@ async def test_a_rule_is_listed_paused_resumed_and_deleted(
     assert after.status_code == 404 and listed_after.json()["data"] == []
     stored = await RuleRepository(db).get(rule.id)
     assert stored is not None and stored.status is RuleStatus.DELETED  # soft: kept for the audit
+
+
+async def test_a_rule_is_created_from_a_valid_definition_as_the_engine_would_load_it(
+    api: httpx.AsyncClient, db: DB, alice: UserRecord
+) -> None:
+    definition = {**RULE_DEFINITION, "symbol": "btcusdt"}
+
+    created = await api.post(
+        "/api/rules", json={"definition": definition, "fire_once": False}, headers=bearer(alice.id)
+    )
+
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert (body["symbol"], body["venue"], body["status"], body["fire_once"]) == (
+        "BTC/USDT",
+        "paper",
+        "active",
+        False,
+    )
+    assert body["definition"] == RULE_DEFINITION  # stored in the parser's normal form
+    stored = await RuleRepository(db).get(uuid.UUID(body["id"]))
+    assert stored is not None and stored.user_id == alice.id and stored.definition == RULE_DEFINITION
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"definition": {**RULE_DEFINITION, "kind": "order", "conditions": []}}, "invalid_rule"),
+        ({"definition": {**RULE_DEFINITION, "amount": "-1"}}, "invalid_rule"),
+        ({"definition": {**RULE_DEFINITION, "symbol": "<script>"}}, "invalid_rule"),
+        (
+            {"definition": {**RULE_DEFINITION, "conditions": [{"indicator": "price", "op": "<"}]}},
+            "invalid_rule",
+        ),
+        ({"definition": "buy the dip"}, "invalid_request"),
+        ({"definition": RULE_DEFINITION, "venue": "moon"}, "invalid_request"),
+        ({"definition": RULE_DEFINITION, "user_id": "someone-else"}, "invalid_request"),
+        ({"definition": RULE_DEFINITION, "fire_once": "no"}, "invalid_request"),
+        ({}, "invalid_request"),
+    ],
+)
+async def test_a_rule_the_engine_would_refuse_is_a_422_and_is_not_stored(
+    api: httpx.AsyncClient, alice: UserRecord, body: dict[str, Any], code: str
+) -> None:
+    response = await api.post("/api/rules", json=body, headers=bearer(alice.id))
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == code and response.json()["error"]["message"]
+    assert (await api.get("/api/rules", headers=bearer(alice.id))).json()["data"] == []
 
 
 async def test_rules_page_newest_first(api: httpx.AsyncClient, db: DB, alice: UserRecord) -> None:

@@ -168,10 +168,22 @@ RULE_DEFINITION: dict[str, Any] = {
     "kind": "conditional_order",
     "side": "buy",
     "symbol": "BTC/USDT",
-    "amount": "0.5",
     "order_type": "market",
-    "conditions": [{"kind": "price", "op": "<", "value": "30000"}],
+    "amount": "0.5",
+    "quote_amount": None,
+    "limit_price": None,
+    "conditions": [
+        {
+            "indicator": "price",
+            "symbol": "BTC/USDT",
+            "period": None,
+            "interval": None,
+            "op": "<",
+            "value": "30000",
+        }
+    ],
 }
+"""What ``cryptopulse parse "buy 0.5 BTC/USDT if price drops below 30000"`` prints."""
 
 
 async def seed_rule(sessionmaker: async_sessionmaker[AsyncSession], user_id: uuid.UUID) -> RuleRecord:

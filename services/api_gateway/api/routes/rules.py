@@ -1,4 +1,7 @@
-"""The caller's standing rules: list, pause, resume, delete. Rules are created from the chat.
+"""The caller's standing rules: create, list, pause, resume, delete.
+
+A new rule's definition is checked exactly as the rules engine checks it on load (its
+``check``), so a rule the engine would refuse is a 422 with the engine's reason, never stored.
 
 Changes run as the caller, so row-level security (and the column grants, which let users touch
 only a rule's status and definition) limit them to the caller's rules: another user's rule id is
@@ -13,8 +16,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
+from services.agent.rules.conditions import RuleDefinitionError
+from services.agent.rules.definition import check
 from services.api_gateway.api.deps import CurrentUser, StateDep
-from services.api_gateway.control_schemas import RulePublic
+from services.api_gateway.control_schemas import RuleCreate, RulePublic
 from services.api_gateway.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError, ErrorBody
 from services.api_gateway.pagination import DEFAULT_LIMIT, Limit, Offset, Page, page_of
 from shared.db.repositories.rules import RuleRecord, RuleStatus
@@ -34,6 +39,28 @@ async def list_rules(
     """The caller's rules that are not deleted, newest first."""
     rows = await state.controls.rules(user.sub, limit=limit + 1, offset=offset)
     return page_of(rows, limit, offset, RulePublic.of)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RulePublic,
+    responses={status.HTTP_201_CREATED: {"model": RulePublic, "description": "Created, active"}},
+)
+async def create_rule(state: StateDep, user: CurrentUser, body: RuleCreate) -> RulePublic:
+    """Store an active rule for the caller (201), or say why its definition is not one (422)."""
+    try:
+        command = check(body.definition)
+    except RuleDefinitionError as e:
+        raise ApiError(422, "invalid_rule", str(e)) from None
+    rule = await state.controls.create_rule(
+        user.sub,
+        venue=body.venue,
+        symbol=command.symbol,
+        definition=command.model_dump(mode="json"),
+        fire_once=body.fire_once,
+    )
+    return RulePublic.of(rule)
 
 
 @router.get("/{rule_id}", response_model=RulePublic)
