@@ -44,6 +44,7 @@ async def test_a_rule_is_listed_paused_resumed_and_deleted(
 
     # Act
     listed = await api.get("/api/rules", headers=auth)
+    read = await api.get(path, headers=auth)
     paused = await api.post(f"{path}/pause", headers=auth)
     paused_again = await api.post(f"{path}/pause", headers=auth)
     resumed = await api.post(f"{path}/resume", headers=auth)
@@ -55,6 +56,7 @@ async def test_a_rule_is_listed_paused_resumed_and_deleted(
     assert listed.status_code == 200, listed.text
     [shown] = listed.json()["data"]
     assert (shown["id"], shown["status"], shown["definition"]) == (str(rule.id), "active", RULE_DEFINITION)
+    assert read.status_code == 200 and read.json() == shown
     assert paused.status_code == 200 and paused.json()["status"] == "paused"
     assert paused_again.status_code == 409
     assert paused_again.json()["error"] == {
@@ -114,6 +116,17 @@ async def test_a_rule_the_engine_would_refuse_is_a_422_and_is_not_stored(
 
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == code and response.json()["error"]["message"]
+    assert (await api.get("/api/rules", headers=bearer(alice.id))).json()["data"] == []
+
+
+async def test_an_oversized_rule_is_a_413_and_is_not_stored(
+    api: httpx.AsyncClient, alice: UserRecord
+) -> None:
+    definition = {**RULE_DEFINITION, "padding": "x" * 20_000}
+
+    response = await api.post("/api/rules", json={"definition": definition}, headers=bearer(alice.id))
+
+    assert response.status_code == 413 and response.json()["error"]["code"] == "body_too_large"
     assert (await api.get("/api/rules", headers=bearer(alice.id))).json()["data"] == []
 
 
