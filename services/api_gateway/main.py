@@ -14,7 +14,19 @@ from starlette.routing import Route
 
 from services.api_gateway.api import ws
 from services.api_gateway.api.deps import GatewayState
-from services.api_gateway.api.routes import auth, exchange_keys, market
+from services.api_gateway.api.routes import (
+    audit,
+    auth,
+    exchange_keys,
+    intents,
+    kill_switch,
+    limits,
+    market,
+    mode,
+    orders,
+    portfolio,
+    rules,
+)
 from services.api_gateway.body_limit import BodyLimit
 from services.api_gateway.errors import install_error_handlers
 from services.api_gateway.market_hub import HubMetrics, MarketHub
@@ -30,8 +42,12 @@ from shared.config.settings import ENV_PREFIX, GatewaySettings
 from shared.db.repositories.candles import CandleRepository
 from shared.db.repositories.credentials import AccountRepository
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
+from shared.db.repositories.kill_switches import KillSwitchRepository
 from shared.db.repositories.login_failures import LoginFailureRepository
 from shared.db.repositories.refresh_tokens import RefreshTokenRepository
+from shared.db.repositories.risk_limits import RiskLimitsRepository
+from shared.db.repositories.user_controls import UserControlsRepository
+from shared.db.repositories.user_trading import UserTradingRepository
 from shared.db.repositories.users import UserRepository
 from shared.runtime.service import ServiceRuntime
 from shared.secrets.factory import build_cipher
@@ -122,6 +138,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 verifier=_verifier(settings),
                 accounts=accounts,
                 local_accounts=_local_accounts(settings, sessionmaker, accounts),
+                trading=UserTradingRepository(sessionmaker),
+                controls=UserControlsRepository(sessionmaker),
+                kill_switches=KillSwitchRepository(sessionmaker),
+                risk_limits=RiskLimitsRepository(sessionmaker),
             )
             try:
                 yield
@@ -142,6 +162,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     api.include_router(auth.router)
     api.include_router(market.router)
     api.include_router(exchange_keys.router)
+    for trading in (intents, orders, portfolio, rules, mode, kill_switch, limits, audit):
+        api.include_router(trading.router)
     api.include_router(ws.router)
     app.include_router(api)
     app.router.routes.extend(runtime.ops_routes())

@@ -19,6 +19,10 @@ from shared.config.settings import ENV_PREFIX, GatewaySettings
 from shared.db.repositories.candles import CandleRepository
 from shared.db.repositories.credentials import AccountRepository
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
+from shared.db.repositories.kill_switches import KillSwitchRepository
+from shared.db.repositories.risk_limits import RiskLimitsRepository
+from shared.db.repositories.user_controls import UserControlsRepository
+from shared.db.repositories.user_trading import UserTradingRepository
 from shared.db.repositories.users import UserRepository
 from shared.messaging.publisher import JetStreamPublisher
 
@@ -32,6 +36,7 @@ class GatewayState:
     hub: MarketHub
     users_hub: UserHub
     publisher: JetStreamPublisher
+    """Acknowledged JetStream publishes: chat requests, approvals, mode requests and kill switches."""
     exchange_keys: ExchangeKeyRepository
     users: UserRepository
     verifier: AccessTokenVerifier | None
@@ -40,6 +45,10 @@ class GatewayState:
     accounts: AccountRepository
     local_accounts: LocalAccounts | None
     """``None`` without a JWT secret (nothing to sign local sessions with): the auth routes answer 503."""
+    trading: UserTradingRepository
+    controls: UserControlsRepository
+    kill_switches: KillSwitchRepository
+    risk_limits: RiskLimitsRepository
 
 
 def get_state(request: Request) -> GatewayState:
@@ -87,3 +96,8 @@ async def current_user(
 
 
 CurrentUser = Annotated[Claims, Depends(current_user)]
+
+
+def actor_of(user: Claims) -> str:
+    """How the caller is named in messages and the audit trail."""
+    return f"{user.app_role}:{user.sub}"

@@ -136,6 +136,21 @@ async def fire(session: AsyncSession, firing: Firing) -> FireOutcome:
     return FireOutcome.FIRED
 
 
+async def move(session: AsyncSession, rule_id: uuid.UUID, to: RuleStatus) -> bool:
+    """In ``session``'s transaction: move the rule to ``to`` if its status allows; False otherwise.
+
+    Names no user: in a user's session row-level security limits it to that user's rules.
+    """
+    moved = await session.scalar(
+        update(RuleRow)
+        .where(RuleRow.id == rule_id, RuleRow.status.in_([status.value for status in _MOVES[to]]))
+        .values(status=to.value)
+        .returning(RuleRow.id)
+        .execution_options(synchronize_session=False)
+    )
+    return moved is not None
+
+
 class RuleRepository:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -247,4 +262,13 @@ class RuleRepository:
             return [RuleRecord.of(row) for row in await session.scalars(query)]
 
 
-__all__ = ["FireOutcome", "Firing", "RuleRecord", "RuleRepository", "RuleStatus", "Unpublished", "fire"]
+__all__ = [
+    "FireOutcome",
+    "Firing",
+    "RuleRecord",
+    "RuleRepository",
+    "RuleStatus",
+    "Unpublished",
+    "fire",
+    "move",
+]

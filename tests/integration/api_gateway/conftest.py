@@ -1,23 +1,32 @@
-"""Fixtures of the gateway's auth tests: a migrated database, settings with cheap password
-hashing, and a gateway served over real HTTP (real NATS, real PostgreSQL)."""
+"""Fixtures of the gateway tests: a migrated database, the gateway served over real HTTP (real
+NATS, real PostgreSQL), settings with cheap password hashing for the auth tests, users to sign in
+as and a JetStream connection to read what the gateway published."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
+import httpx
+import nats
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cryptopulse.servers.nats import NatsServer
 from cryptopulse.servers.postgres import PostgresServer
+from services.api_gateway.main import create_app
 from shared.config.settings import GatewaySettings
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.db.migrate import upgrade
 from shared.db.models import LoginFailure
+from shared.db.repositories.users import UserRecord, UserRepository
 from shared.db.tenancy import service_session
+from tests.integration.api_gateway.trading_support import trading_gateway_settings
+from tests.support.asgi_server import serve_in_thread
 
 AUTH_JWT_SECRET = SecretStr("gateway-auth-test-jwt-secret-" + "a" * 40)
 ADMIN_EMAIL = "operator-admin@example.com"
@@ -67,3 +76,52 @@ async def no_login_failures(auth_sessionmaker: async_sessionmaker[AsyncSession])
     """Forget every counted failure, for tests that count per IP (all tests share 127.0.0.1)."""
     async with service_session(auth_sessionmaker) as session:
         await session.execute(delete(LoginFailure))
+
+
+@pytest.fixture(scope="module")
+def trading_database_url(postgres_server: PostgresServer) -> str:
+    upgrade(postgres_server.url)
+    return postgres_server.url
+
+
+@pytest.fixture(scope="module")
+def trading_gateway(
+    nats_server: NatsServer, trading_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    settings = trading_gateway_settings(nats_server.url, trading_database_url, tmp_path_factory)
+    with serve_in_thread(create_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+async def db(trading_database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(trading_database_url)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def api(trading_gateway: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=trading_gateway, timeout=20) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+async def js(nats_server: NatsServer) -> AsyncIterator[Any]:
+    connection = await nats.connect(nats_server.url)
+    yield connection.jetstream()
+    await connection.close()
+
+
+async def _user(db: async_sessionmaker[AsyncSession], name: str) -> UserRecord:
+    return await UserRepository(db).create(f"{name}-{uuid4().hex}@example.com", name)
+
+
+@pytest.fixture
+async def alice(db: async_sessionmaker[AsyncSession]) -> UserRecord:
+    return await _user(db, "alice")
+
+
+@pytest.fixture
+async def bob(db: async_sessionmaker[AsyncSession]) -> UserRecord:
+    return await _user(db, "bob")

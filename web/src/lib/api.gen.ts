@@ -188,10 +188,499 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/intents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Intents
+         * @description The caller's intents, newest first.
+         */
+        get: operations["intents-list_intents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/intents/{intent_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Intent */
+        get: operations["intents-get_intent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/intents/{intent_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve Intent
+         * @description Approve the proposal with this digest; the risk gate re-checks it and decides (202).
+         */
+        post: operations["intents-approve_intent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/intents/{intent_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject Intent
+         * @description Reject the proposal with this digest (202); the risk gate records the rejection.
+         */
+        post: operations["intents-reject_intent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Orders
+         * @description The caller's orders, newest first.
+         */
+        get: operations["orders-list_orders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Order
+         * @description One of the caller's orders with its fills, oldest fill first.
+         */
+        get: operations["orders-get_order"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/fills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Fills
+         * @description The caller's fills, newest first.
+         */
+        get: operations["orders-list_fills"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Positions
+         * @description Net quantity and quote spent per symbol, from the caller's fills; by venue then symbol.
+         */
+        get: operations["portfolio-list_positions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/balances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Balances
+         * @description The caller's assets as each venue last reported them; by venue then asset.
+         */
+        get: operations["portfolio-list_balances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pnl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Pnl
+         * @description Realised and unrealised P&L per symbol at the latest stored price, with totals per quote.
+         *
+         *     Realised comes from the fills at average cost; realised + unrealised is exactly the position
+         *     marked at the price (``quantity * price - quote_spent``).
+         */
+        get: operations["portfolio-get_pnl"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Rules
+         * @description The caller's rules that are not deleted, newest first.
+         */
+        get: operations["rules-list_rules"];
+        put?: never;
+        /**
+         * Create Rule
+         * @description Store an active rule for the caller (201), or say why its definition is not one (422).
+         */
+        post: operations["rules-create_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Rule
+         * @description One of the caller's rules; a deleted rule is gone (404), as for every other route.
+         */
+        get: operations["rules-get_rule"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Rule
+         * @description Delete the rule (204); it never fires again.
+         */
+        delete: operations["rules-delete_rule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/{rule_id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause Rule
+         * @description Active → paused: the rule stops watching the market until resumed.
+         */
+        post: operations["rules-pause_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/{rule_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume Rule
+         * @description Paused → active: a condition that holds at once fires at once.
+         */
+        post: operations["rules-resume_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Mode
+         * @description The caller's trading mode and reduce-only flag (manual for a user the gate never saw).
+         */
+        get: operations["mode-get_mode"];
+        /**
+         * Put Mode
+         * @description Ask for manual or autonomous mode (202); autonomous needs ``confirm: true`` (else 422).
+         */
+        put: operations["mode-put_mode"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/kill-switch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Kill Switches
+         * @description The caller's switch and the global one; ``stopped`` when either is engaged.
+         */
+        get: operations["kill-switch-get_kill_switches"];
+        put?: never;
+        /**
+         * Press Kill Switch
+         * @description Engage (with a reason) or release a switch; stored before anyone is told, so it holds even
+         *     when the message bus is down. Pressing it again is harmless.
+         */
+        post: operations["kill-switch-press_kill_switch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Limits
+         * @description The caller's limits (the defaults until they change one).
+         */
+        get: operations["limits-get_limits"];
+        /**
+         * Put Limits
+         * @description Change the limits the body names (the others keep their values); answer all of them.
+         */
+        put: operations["limits-put_limits"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Audit
+         * @description The caller's audit entries, newest first.
+         */
+        get: operations["audit-list_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ApprovalBody
+         * @description An answer to a pending proposal, bound to the digest of the parameters the trader saw.
+         * @example {
+         *       "digest": "a3f1c20000000000000000000000000000000000000000000000000000000000",
+         *       "reason": "price looks right"
+         *     }
+         */
+        ApprovalBody: {
+            /**
+             * Digest
+             * @description The proposal's digest, as listed.
+             */
+            digest: string;
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
+        /**
+         * ApprovalRequested
+         * @description Accepted for the risk gate, which re-checks the proposal and publishes its decision.
+         * @example {
+         *       "approve": true,
+         *       "intent_id": "int-7d1e4c",
+         *       "message_id": "5b0e3c0e-0f6f-5d55-9c43-0e0c1a8b7f21"
+         *     }
+         */
+        ApprovalRequested: {
+            /** Intent Id */
+            intent_id: string;
+            /** Approve */
+            approve: boolean;
+            /**
+             * Message Id
+             * @description Id of the ApprovalGiven message (the same for a repeated answer).
+             */
+            message_id: string;
+        };
+        /**
+         * AuditEntryPublic
+         * @example {
+         *       "action": "risk_limits.set",
+         *       "actor": "user:0b7e8f5a-1c2d-4e3f-9a8b-7c6d5e4f3a2b",
+         *       "created_at": "2026-11-28T10:00:00Z",
+         *       "details": {
+         *         "changes": {
+         *           "max_open_orders": {
+         *             "new": 10,
+         *             "old": 50
+         *           }
+         *         }
+         *       },
+         *       "id": 42
+         *     }
+         */
+        AuditEntryPublic: {
+            /** Id */
+            id: number;
+            /** Actor */
+            actor: string;
+            /** Action */
+            action: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * BalancePublic
+         * @description One asset as the venue last reported it.
+         * @example {
+         *       "asset": "USDT",
+         *       "free": "9700.013",
+         *       "locked": "0",
+         *       "total": "9700.013",
+         *       "updated_at": "2026-11-28T10:01:03Z",
+         *       "venue": "paper"
+         *     }
+         */
+        BalancePublic: {
+            /** Venue */
+            venue: string;
+            /** Asset */
+            asset: string;
+            /** Free */
+            free: string;
+            /** Locked */
+            locked: string;
+            /** Total */
+            total: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** BalancesPublic */
+        BalancesPublic: {
+            /** Data */
+            data: components["schemas"]["BalancePublic"][];
+        };
         /**
          * CandlePublic
          * @example {
@@ -238,6 +727,13 @@ export interface components {
             /** Candles */
             candles: components["schemas"]["CandlePublic"][];
         };
+        /**
+         * DecisionOutcome
+         * @description What became of an intent: ``denied`` by a check, ``rejected`` by a person, ``killed`` by
+         *     the kill switch, ``expired`` in the approval queue.
+         * @enum {string}
+         */
+        DecisionOutcome: "approved" | "pending" | "denied" | "rejected" | "expired" | "killed";
         /** ErrorBody */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -324,6 +820,349 @@ export interface components {
             count: number;
         };
         /**
+         * FillPublic
+         * @example {
+         *       "commission": "0.00001",
+         *       "commission_asset": "BTC",
+         *       "id": "1d2e3f40-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+         *       "order_id": "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
+         *       "price": "29998.7",
+         *       "quantity": "0.01",
+         *       "side": "buy",
+         *       "symbol": "BTC/USDT",
+         *       "trade_id": "184223",
+         *       "traded_at": "2026-11-28T10:01:02Z",
+         *       "venue": "paper"
+         *     }
+         */
+        FillPublic: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Order Id
+             * Format: uuid
+             */
+            order_id: string;
+            /** Venue */
+            venue: string;
+            /** Symbol */
+            symbol: string;
+            /** Trade Id */
+            trade_id: string;
+            /** Side */
+            side: string;
+            /** Quantity */
+            quantity: string;
+            /** Price */
+            price: string;
+            /** Commission */
+            commission: string;
+            /** Commission Asset */
+            commission_asset: string;
+            /**
+             * Traded At
+             * Format: date-time
+             */
+            traded_at: string;
+        };
+        /**
+         * IntentPublic
+         * @description One proposal and what became of it; ``digest`` is what an approval must quote back.
+         * @example {
+         *       "created_at": "2026-11-28T10:00:00Z",
+         *       "digest": "a3f1c20000000000000000000000000000000000000000000000000000000000",
+         *       "expires_at": "2026-11-28T10:05:00Z",
+         *       "intent_id": "int-7d1e4c",
+         *       "limit_price": "30000",
+         *       "order_type": "limit",
+         *       "quantity": "0.01",
+         *       "reference_price": "30150.5",
+         *       "side": "buy",
+         *       "source": "parser",
+         *       "status": "pending",
+         *       "symbol": "BTC/USDT",
+         *       "venue": "paper"
+         *     }
+         */
+        IntentPublic: {
+            /** Intent Id */
+            intent_id: string;
+            /**
+             * Source
+             * @description Who asked: parser, model or rule.
+             */
+            source: string;
+            /** Rule Id */
+            rule_id: string | null;
+            /** Venue */
+            venue: string;
+            /** Symbol */
+            symbol: string;
+            /** Side */
+            side: string;
+            /** Order Type */
+            order_type: string;
+            /**
+             * Quantity
+             * @description Base quantity, or null when a quote amount was asked.
+             */
+            quantity: string | null;
+            /** Quote Quantity */
+            quote_quantity: string | null;
+            /** Limit Price */
+            limit_price: string | null;
+            /**
+             * Digest
+             * @description SHA-256 of the exact parameters: quote it to approve or reject.
+             */
+            digest: string;
+            /**
+             * Reference Price
+             * @description The market price when the gate decided.
+             */
+            reference_price: string | null;
+            status: components["schemas"]["DecisionOutcome"];
+            /**
+             * Check
+             * @description The check that decided, if one refused it.
+             */
+            check: string | null;
+            /** Reason */
+            reason: string | null;
+            /** Decided By */
+            decided_by: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Decided At */
+            decided_at: string | null;
+            /**
+             * Expires At
+             * @description When a pending proposal lapses.
+             */
+            expires_at: string | null;
+            /** Client Order Id */
+            client_order_id: string | null;
+        };
+        /**
+         * KillScope
+         * @enum {string}
+         */
+        KillScope: "global" | "user";
+        /**
+         * KillSwitchChanged
+         * @description The switch as stored; ``notified`` says whether every service was told over NATS at once
+         *     (when not, they read the stored flag within seconds anyway).
+         */
+        KillSwitchChanged: {
+            switch: components["schemas"]["KillSwitchPublic"];
+            /** Notified */
+            notified: boolean;
+        };
+        /**
+         * KillSwitchPost
+         * @description Engage or release a switch: the caller's own, or (admins only) the global one.
+         * @example {
+         *       "engaged": true,
+         *       "reason": "something is off, stop everything"
+         *     }
+         * @example {
+         *       "engaged": false
+         *     }
+         * @example {
+         *       "engaged": true,
+         *       "reason": "exchange incident",
+         *       "scope": "global"
+         *     }
+         */
+        KillSwitchPost: {
+            /**
+             * Engaged
+             * @description true engages, false releases (JSON booleans only).
+             */
+            engaged: boolean;
+            /**
+             * Reason
+             * @description Why: required to engage.
+             * @default
+             */
+            reason: string;
+            /** @default user */
+            scope: components["schemas"]["KillScope"];
+        };
+        /**
+         * KillSwitchPublic
+         * @description One switch; ``actor`` engaged it, or released it when it is off.
+         * @example {
+         *       "actor": "user:0b7e8f5a-1c2d-4e3f-9a8b-7c6d5e4f3a2b",
+         *       "engaged": true,
+         *       "engaged_at": "2026-11-28T10:00:00Z",
+         *       "reason": "market looks wrong",
+         *       "scope": "user"
+         *     }
+         */
+        KillSwitchPublic: {
+            scope: components["schemas"]["KillScope"];
+            /** Engaged */
+            engaged: boolean;
+            /** Reason */
+            reason: string;
+            /** Actor */
+            actor: string;
+            /** Engaged At */
+            engaged_at: string | null;
+        };
+        /**
+         * KillSwitchesPublic
+         * @description The caller's switch and the global one; null for a switch never pressed. Trading stops
+         *     for the caller when either is engaged.
+         */
+        KillSwitchesPublic: {
+            user: components["schemas"]["KillSwitchPublic"] | null;
+            global: components["schemas"]["KillSwitchPublic"] | null;
+            /**
+             * Stopped
+             * @description Whether either switch is engaged.
+             */
+            stopped: boolean;
+        };
+        /**
+         * LimitsPatch
+         * @description The limits to change; the others keep their values. Amounts as decimal strings; null only
+         *     for the two optional limits (``allowed_symbols``, ``max_order_quantity``), which it clears.
+         * @example {
+         *       "max_open_orders": 10,
+         *       "max_order_notional": "1000"
+         *     }
+         */
+        LimitsPatch: {
+            /** Allowed Symbols */
+            allowed_symbols?: string[] | null;
+            /**
+             * Max Order Notional
+             * @example 25000
+             */
+            max_order_notional?: number | string;
+            /** Max Order Quantity */
+            max_order_quantity?: (number | string) | null;
+            /**
+             * Max Position Notional
+             * @example 25000
+             */
+            max_position_notional?: number | string;
+            /**
+             * Max Total Exposure
+             * @example 25000
+             */
+            max_total_exposure?: number | string;
+            /** Max Open Orders */
+            max_open_orders?: number;
+            /** Max Intents Per Minute */
+            max_intents_per_minute?: number;
+            /** Max Orders Per Minute */
+            max_orders_per_minute?: number;
+            /**
+             * Price Collar Pct
+             * @example 5
+             */
+            price_collar_pct?: number | string;
+            /**
+             * Cumulative Collar Pct
+             * @example 5
+             */
+            cumulative_collar_pct?: number | string;
+            /** Collar Window S */
+            collar_window_s?: number;
+            /** Reference Max Age S */
+            reference_max_age_s?: number;
+            /** Rule Max Executions */
+            rule_max_executions?: number;
+            /** Rule Window S */
+            rule_window_s?: number;
+            /**
+             * Daily Loss Limit
+             * @example 25000
+             */
+            daily_loss_limit?: number | string;
+            /** Duplicate Window S */
+            duplicate_window_s?: number;
+            /** Approval Ttl S */
+            approval_ttl_s?: number;
+            /**
+             * Approval Max Move Pct
+             * @example 5
+             */
+            approval_max_move_pct?: number | string;
+        };
+        /**
+         * LimitsPublic
+         * @description A user's risk limits (the defaults until they change one).
+         * @example {
+         *       "approval_max_move_pct": "2",
+         *       "approval_ttl_s": 300,
+         *       "collar_window_s": 300,
+         *       "cumulative_collar_pct": "10",
+         *       "daily_loss_limit": "2500",
+         *       "duplicate_window_s": 60,
+         *       "max_intents_per_minute": 60,
+         *       "max_open_orders": 50,
+         *       "max_order_notional": "25000",
+         *       "max_orders_per_minute": 30,
+         *       "max_position_notional": "50000",
+         *       "max_total_exposure": "100000",
+         *       "price_collar_pct": "5",
+         *       "reference_max_age_s": 30,
+         *       "rule_max_executions": 3,
+         *       "rule_window_s": 3600
+         *     }
+         */
+        LimitsPublic: {
+            /**
+             * Allowed Symbols
+             * @description null: every symbol the venue trades.
+             */
+            allowed_symbols: string[] | null;
+            /** Max Order Notional */
+            max_order_notional: string;
+            /** Max Order Quantity */
+            max_order_quantity: string | null;
+            /** Max Position Notional */
+            max_position_notional: string;
+            /** Max Total Exposure */
+            max_total_exposure: string;
+            /** Max Open Orders */
+            max_open_orders: number;
+            /** Max Intents Per Minute */
+            max_intents_per_minute: number;
+            /** Max Orders Per Minute */
+            max_orders_per_minute: number;
+            /** Price Collar Pct */
+            price_collar_pct: string;
+            /** Cumulative Collar Pct */
+            cumulative_collar_pct: string;
+            /** Collar Window S */
+            collar_window_s: number;
+            /** Reference Max Age S */
+            reference_max_age_s: number;
+            /** Rule Max Executions */
+            rule_max_executions: number;
+            /** Rule Window S */
+            rule_window_s: number;
+            /** Daily Loss Limit */
+            daily_loss_limit: string;
+            /** Duplicate Window S */
+            duplicate_window_s: number;
+            /** Approval Ttl S */
+            approval_ttl_s: number;
+            /** Approval Max Move Pct */
+            approval_max_move_pct: string;
+        };
+        /**
          * LoginBody
          * @example {
          *       "email": "alice@example.com",
@@ -337,6 +1176,426 @@ export interface components {
             password: string;
         };
         /**
+         * MarketPnlPublic
+         * @description One symbol's P&L in its quote asset; unrealised and total are null without a stored price.
+         */
+        MarketPnlPublic: {
+            /** Venue */
+            venue: string;
+            /** Symbol */
+            symbol: string;
+            /** Quote */
+            quote: string;
+            /** Quantity */
+            quantity: string;
+            /** Realised */
+            realised: string;
+            /** Unrealised */
+            unrealised: string | null;
+            /** Total */
+            total: string | null;
+            /**
+             * Price
+             * @description The latest stored price (last 1m close), if any.
+             */
+            price: string | null;
+            /** Price At */
+            price_at: string | null;
+        };
+        /**
+         * ModePublic
+         * @example {
+         *       "mode": "manual",
+         *       "reduce_only": false,
+         *       "updated_at": "2026-11-28T10:00:00Z"
+         *     }
+         */
+        ModePublic: {
+            /** @description manual: every order needs approval; autonomous: checks alone decide. */
+            mode: components["schemas"]["TradingMode"];
+            /**
+             * Reduce Only
+             * @description Set by the gate when the daily loss limit is hit.
+             */
+            reduce_only: boolean;
+            /** Reduce Only Since */
+            reduce_only_since: string | null;
+            /** Updated At */
+            updated_at: string | null;
+        };
+        /**
+         * ModePut
+         * @example {
+         *       "confirm": true,
+         *       "mode": "autonomous"
+         *     }
+         */
+        ModePut: {
+            mode: components["schemas"]["TradingMode"];
+            /**
+             * Confirm
+             * @description Must be true to turn autonomous mode on.
+             * @default false
+             */
+            confirm: boolean;
+        };
+        /**
+         * ModeRequested
+         * @description Accepted for the risk gate, which applies (and audits) the change.
+         * @example {
+         *       "confirm": true,
+         *       "message_id": "c4d3a1f0-8e2b-4f6a-9d5c-1b0e7a3f2d4c",
+         *       "mode": "autonomous"
+         *     }
+         */
+        ModeRequested: {
+            mode: components["schemas"]["TradingMode"];
+            /** Confirm */
+            confirm: boolean;
+            /** Message Id */
+            message_id: string;
+        };
+        /**
+         * OrderDetail
+         * @description An order with its fills, oldest first.
+         * @example {
+         *       "avg_price": "29998.7",
+         *       "client_order_id": "cp-7d1e4c",
+         *       "created_at": "2026-11-28T10:01:00Z",
+         *       "filled_qty": "0.01",
+         *       "filled_quote_qty": "299.987",
+         *       "fills": [],
+         *       "id": "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
+         *       "intent_id": "int-7d1e4c",
+         *       "limit_price": "30000",
+         *       "order_type": "limit",
+         *       "requested_qty": "0.01",
+         *       "side": "buy",
+         *       "status": "filled",
+         *       "symbol": "BTC/USDT",
+         *       "time_in_force": "GTC",
+         *       "updated_at": "2026-11-28T10:01:02Z",
+         *       "venue": "paper",
+         *       "venue_order_id": "5531"
+         *     }
+         */
+        OrderDetail: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Venue */
+            venue: string;
+            /** Symbol */
+            symbol: string;
+            /** Side */
+            side: string;
+            /** Order Type */
+            order_type: string;
+            /** Time In Force */
+            time_in_force: string | null;
+            /** Intent Id */
+            intent_id: string;
+            /** Client Order Id */
+            client_order_id: string;
+            /** Requested Qty */
+            requested_qty: string | null;
+            /** Requested Quote Qty */
+            requested_quote_qty: string | null;
+            /** Limit Price */
+            limit_price: string | null;
+            status: components["schemas"]["OrderStatus"];
+            /** Reject Reason */
+            reject_reason: string | null;
+            /** Venue Order Id */
+            venue_order_id: string | null;
+            /** Filled Qty */
+            filled_qty: string;
+            /** Filled Quote Qty */
+            filled_quote_qty: string;
+            /** Avg Price */
+            avg_price: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Fills */
+            fills: components["schemas"]["FillPublic"][];
+        };
+        /**
+         * OrderPublic
+         * @description What we asked for (``requested_*``, ``limit_price``) beside what the venue reported.
+         * @example {
+         *       "avg_price": "29998.7",
+         *       "client_order_id": "cp-7d1e4c",
+         *       "created_at": "2026-11-28T10:01:00Z",
+         *       "filled_qty": "0.01",
+         *       "filled_quote_qty": "299.987",
+         *       "id": "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
+         *       "intent_id": "int-7d1e4c",
+         *       "limit_price": "30000",
+         *       "order_type": "limit",
+         *       "requested_qty": "0.01",
+         *       "side": "buy",
+         *       "status": "filled",
+         *       "symbol": "BTC/USDT",
+         *       "time_in_force": "GTC",
+         *       "updated_at": "2026-11-28T10:01:02Z",
+         *       "venue": "paper",
+         *       "venue_order_id": "5531"
+         *     }
+         */
+        OrderPublic: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Venue */
+            venue: string;
+            /** Symbol */
+            symbol: string;
+            /** Side */
+            side: string;
+            /** Order Type */
+            order_type: string;
+            /** Time In Force */
+            time_in_force: string | null;
+            /** Intent Id */
+            intent_id: string;
+            /** Client Order Id */
+            client_order_id: string;
+            /** Requested Qty */
+            requested_qty: string | null;
+            /** Requested Quote Qty */
+            requested_quote_qty: string | null;
+            /** Limit Price */
+            limit_price: string | null;
+            status: components["schemas"]["OrderStatus"];
+            /** Reject Reason */
+            reject_reason: string | null;
+            /** Venue Order Id */
+            venue_order_id: string | null;
+            /** Filled Qty */
+            filled_qty: string;
+            /** Filled Quote Qty */
+            filled_quote_qty: string;
+            /** Avg Price */
+            avg_price: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * OrderStatus
+         * @description Our lifecycle of an order; the transition table arrives with the executor.
+         * @enum {string}
+         */
+        OrderStatus: "initialized" | "submitted" | "accepted" | "partially_filled" | "filled" | "pending_cancel" | "canceled" | "rejected" | "expired";
+        /** Page[AuditEntryPublic] */
+        Page_AuditEntryPublic_: {
+            /** Data */
+            data: components["schemas"]["AuditEntryPublic"][];
+            /**
+             * Limit
+             * @example 50
+             */
+            limit: number;
+            /**
+             * Offset
+             * @example 0
+             */
+            offset: number;
+            /**
+             * Next Offset
+             * @description The offset of the next page; null when this page is the last.
+             * @example 50
+             */
+            next_offset: number | null;
+        };
+        /** Page[FillPublic] */
+        Page_FillPublic_: {
+            /** Data */
+            data: components["schemas"]["FillPublic"][];
+            /**
+             * Limit
+             * @example 50
+             */
+            limit: number;
+            /**
+             * Offset
+             * @example 0
+             */
+            offset: number;
+            /**
+             * Next Offset
+             * @description The offset of the next page; null when this page is the last.
+             * @example 50
+             */
+            next_offset: number | null;
+        };
+        /** Page[IntentPublic] */
+        Page_IntentPublic_: {
+            /** Data */
+            data: components["schemas"]["IntentPublic"][];
+            /**
+             * Limit
+             * @example 50
+             */
+            limit: number;
+            /**
+             * Offset
+             * @example 0
+             */
+            offset: number;
+            /**
+             * Next Offset
+             * @description The offset of the next page; null when this page is the last.
+             * @example 50
+             */
+            next_offset: number | null;
+        };
+        /** Page[OrderPublic] */
+        Page_OrderPublic_: {
+            /** Data */
+            data: components["schemas"]["OrderPublic"][];
+            /**
+             * Limit
+             * @example 50
+             */
+            limit: number;
+            /**
+             * Offset
+             * @example 0
+             */
+            offset: number;
+            /**
+             * Next Offset
+             * @description The offset of the next page; null when this page is the last.
+             * @example 50
+             */
+            next_offset: number | null;
+        };
+        /** Page[RulePublic] */
+        Page_RulePublic_: {
+            /** Data */
+            data: components["schemas"]["RulePublic"][];
+            /**
+             * Limit
+             * @example 50
+             */
+            limit: number;
+            /**
+             * Offset
+             * @example 0
+             */
+            offset: number;
+            /**
+             * Next Offset
+             * @description The offset of the next page; null when this page is the last.
+             * @example 50
+             */
+            next_offset: number | null;
+        };
+        /**
+         * PnlPublic
+         * @example {
+         *       "markets": [
+         *         {
+         *           "price": "30310",
+         *           "price_at": "2026-11-28T10:05:00Z",
+         *           "quantity": "0.01",
+         *           "quote": "USDT",
+         *           "realised": "12.5",
+         *           "symbol": "BTC/USDT",
+         *           "total": "15.6",
+         *           "unrealised": "3.1",
+         *           "venue": "paper"
+         *         }
+         *       ],
+         *       "totals": [
+         *         {
+         *           "quote": "USDT",
+         *           "realised": "12.5",
+         *           "total": "15.6",
+         *           "unpriced": [],
+         *           "unrealised": "3.1"
+         *         }
+         *       ]
+         *     }
+         */
+        PnlPublic: {
+            /** Markets */
+            markets: components["schemas"]["MarketPnlPublic"][];
+            /**
+             * Totals
+             * @description Per quote asset: amounts in different assets never add up.
+             */
+            totals: components["schemas"]["QuoteTotalsPublic"][];
+        };
+        /**
+         * PositionPublic
+         * @description Net base quantity and net quote spent on a symbol, summed from our fills (fees included).
+         * @example {
+         *       "quantity": "0.00999",
+         *       "quote_spent": "299.987",
+         *       "symbol": "BTC/USDT",
+         *       "updated_at": "2026-11-28T10:01:02Z",
+         *       "venue": "paper"
+         *     }
+         */
+        PositionPublic: {
+            /** Venue */
+            venue: string;
+            /** Symbol */
+            symbol: string;
+            /** Quantity */
+            quantity: string;
+            /** Quote Spent */
+            quote_spent: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** PositionsPublic */
+        PositionsPublic: {
+            /** Data */
+            data: components["schemas"]["PositionPublic"][];
+        };
+        /**
+         * QuoteTotalsPublic
+         * @description Sums over the symbols quoted in one asset; ``unpriced`` lists symbols left out of
+         *     unrealised and total for want of a stored price.
+         */
+        QuoteTotalsPublic: {
+            /** Quote */
+            quote: string;
+            /** Realised */
+            realised: string;
+            /** Unrealised */
+            unrealised: string;
+            /** Total */
+            total: string;
+            /** Unpriced */
+            unpriced: string[];
+        };
+        /**
          * RefreshBody
          * @example {
          *       "refresh_token": "qB0l7s3YHj3cXcS6q0n3qfH1m5b2m4T0nQ8wq2uWc1E"
@@ -346,6 +1605,111 @@ export interface components {
             /** Refresh Token */
             refresh_token: string;
         };
+        /**
+         * RuleCreate
+         * @description A standing rule: the conditional order (as ``cryptopulse parse`` prints it) to place when
+         *     every condition holds.
+         * @example {
+         *       "definition": {
+         *         "amount": "0.5",
+         *         "conditions": [
+         *           {
+         *             "indicator": "price",
+         *             "op": "<",
+         *             "symbol": "BTC/USDT",
+         *             "value": "30000"
+         *           }
+         *         ],
+         *         "kind": "conditional_order",
+         *         "order_type": "market",
+         *         "side": "buy",
+         *         "symbol": "BTC/USDT"
+         *       },
+         *       "fire_once": true,
+         *       "venue": "paper"
+         *     }
+         */
+        RuleCreate: {
+            /**
+             * Definition
+             * @description The conditional order, validated as the rules engine loads it.
+             */
+            definition: {
+                [key: string]: unknown;
+            };
+            /**
+             * Venue
+             * @default paper
+             * @enum {string}
+             */
+            venue: "paper" | "testnet" | "live";
+            /**
+             * Fire Once
+             * @description false: fire again whenever the conditions hold anew.
+             * @default true
+             */
+            fire_once: boolean;
+        };
+        /**
+         * RulePublic
+         * @description A standing rule: the conditional order it places (``definition``) and where it stands.
+         * @example {
+         *       "created_at": "2026-11-28T10:00:00Z",
+         *       "definition": {
+         *         "amount": "0.5",
+         *         "kind": "conditional_order",
+         *         "side": "buy",
+         *         "symbol": "BTC/USDT"
+         *       },
+         *       "fire_once": true,
+         *       "fires": 0,
+         *       "id": "0b7e8f5a-1c2d-4e3f-9a8b-7c6d5e4f3a2b",
+         *       "status": "active",
+         *       "symbol": "BTC/USDT",
+         *       "updated_at": "2026-11-28T10:00:00Z",
+         *       "venue": "paper"
+         *     }
+         */
+        RulePublic: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Venue */
+            venue: string;
+            /** Symbol */
+            symbol: string;
+            /** Definition */
+            definition: {
+                [key: string]: unknown;
+            };
+            status: components["schemas"]["RuleStatus"];
+            /** Fire Once */
+            fire_once: boolean;
+            /** Fires */
+            fires: number;
+            /** Last Fired At */
+            last_fired_at: string | null;
+            /** Last Intent Id */
+            last_intent_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * RuleStatus
+         * @description ``fired`` is final for a fire-once rule (the default); a repeating rule stays ``active``.
+         * @enum {string}
+         */
+        RuleStatus: "active" | "paused" | "fired" | "deleted";
         /**
          * SessionPublic
          * @description A session, shaped like Supabase's token response.
@@ -438,6 +1802,12 @@ export interface components {
              */
             intervals: string[];
         };
+        /**
+         * TradingMode
+         * @description Manual (the default): a person approves every order. Autonomous: checks alone decide.
+         * @enum {string}
+         */
+        TradingMode: "manual" | "autonomous";
         /**
          * UserPublic
          * @example {
@@ -1271,6 +2641,1636 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "intents-list_intents": {
+        parameters: {
+            query?: {
+                /** @description Only intents with this status; pending is the approval queue. */
+                status?: components["schemas"]["DecisionOutcome"] | null;
+                /** @description Items per page, 1-200. */
+                limit?: number;
+                /** @description Items to skip: a previous page's next_offset. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_IntentPublic_"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "intents-get_intent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The intent's id. */
+                intent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntentPublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "intents-approve_intent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The intent's id. */
+                intent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovalBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalRequested"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not pending any more, expired, or the digest is not the proposal's */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The message bus is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "intents-reject_intent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The intent's id. */
+                intent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovalBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalRequested"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not pending any more, expired, or the digest is not the proposal's */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The message bus is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "orders-list_orders": {
+        parameters: {
+            query?: {
+                /** @description Only orders with this status. */
+                status?: components["schemas"]["OrderStatus"] | null;
+                /** @description Only this symbol: BASE/QUOTE (also BTCUSDT, btc-usdt). */
+                symbol?: string | null;
+                /** @description Items per page, 1-200. */
+                limit?: number;
+                /** @description Items to skip: a previous page's next_offset. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_OrderPublic_"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "orders-get_order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order's id. */
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "orders-list_fills": {
+        parameters: {
+            query?: {
+                /** @description Only this symbol: BASE/QUOTE (also BTCUSDT, btc-usdt). */
+                symbol?: string | null;
+                /** @description Only fills of this order. */
+                order_id?: string | null;
+                /** @description Items per page, 1-200. */
+                limit?: number;
+                /** @description Items to skip: a previous page's next_offset. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_FillPublic_"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "portfolio-list_positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PositionsPublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "portfolio-list_balances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BalancesPublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "portfolio-get_pnl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PnlPublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "rules-list_rules": {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1-200. */
+                limit?: number;
+                /** @description Items to skip: a previous page's next_offset. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RulePublic_"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "rules-create_rule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleCreate"];
+            };
+        };
+        responses: {
+            /** @description Created, active */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulePublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "rules-get_rule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rule's id. */
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulePublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "rules-delete_rule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rule's id. */
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The rule's status does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "rules-pause_rule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rule's id. */
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulePublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The rule's status does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "rules-resume_rule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rule's id. */
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulePublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The rule's status does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "mode-get_mode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModePublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "mode-put_mode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModePut"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModeRequested"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The message bus is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "kill-switch-get_kill_switches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KillSwitchesPublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "kill-switch-press_kill_switch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KillSwitchPost"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KillSwitchChanged"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The global switch is for admins */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "limits-get_limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LimitsPublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "limits-put_limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LimitsPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LimitsPublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "audit-list_audit": {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1-200. */
+                limit?: number;
+                /** @description Items to skip: a previous page's next_offset. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AuditEntryPublic_"];
+                };
             };
             /** @description Bad request */
             400: {
