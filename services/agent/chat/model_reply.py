@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator, Sequence
 from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, HumanMessage, ToolMessage
 from pydantic import ValidationError
 
-from services.agent.graph.chat import run_config
 from services.agent.graph.context import ChatContext
 from services.agent.graph.graph import CopilotGraph
+from services.agent.graph.run import run_config
 from services.agent.graph.state import InputState
 from shared.messages.charts import ChartSpec
 

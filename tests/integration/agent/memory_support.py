@@ -12,11 +12,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from cryptopulse.servers.postgres import PostgresServer
-from services.agent.graph.chat import run_config
 from services.agent.graph.context import ChatContext
 from services.agent.graph.graph import CopilotGraph, build_graph
 from services.agent.graph.market_tools import market_tools
 from services.agent.graph.prompts import system_prompt
+from services.agent.graph.run import run_config
 from services.agent.graph.state import InputState, State
 from services.agent.llm.budget import TokenBudget
 from services.agent.llm.clients import build_fallback_chat

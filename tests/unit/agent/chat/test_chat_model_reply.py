@@ -7,10 +7,10 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from services.agent.chat.model_reply import TURN_SEPARATOR, answered, model_tokens
 from services.agent.graph.chart_tools import chart_tools
-from services.agent.graph.chat import run_config
 from services.agent.graph.context import ChatContext
 from services.agent.graph.graph import CopilotGraph
 from services.agent.graph.nodes import BUDGET_SPENT
+from services.agent.graph.run import run_config
 from services.agent.llm.budget import InMemoryTokenBudget
 from shared.messages.charts import ChartSpec
 from tests.support.agent import CONTEXT, RecordingSink, btc_market
@@ -48,9 +48,10 @@ async def test_the_text_of_every_model_turn_streams_in_order() -> None:
         Reply(content=["Let me ", "look."], tool_calls=[PRICE_CALL]),
         Reply(content=["BTC is ", "at 101.5."]),
     ]
-    with scripted_openai(script) as (_, url):
+    with scripted_openai(script) as (server, url):
         said = await tokens(graph_at(url, RecordingSink()), "BTC price?")
     assert said == ["Let me ", "look.", TURN_SEPARATOR, "BTC is ", "at 101.5."]
+    assert all(body.get("stream") is True for body in server.requests)  # tokens, not whole answers
 
 
 async def test_a_redelivered_request_is_replayed_from_memory_without_asking_the_model() -> None:

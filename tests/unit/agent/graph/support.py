@@ -8,12 +8,12 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import SecretStr
 
-from services.agent.graph.chat import run_config
 from services.agent.graph.context import ChatContext
 from services.agent.graph.graph import CopilotGraph, build_graph
 from services.agent.graph.market_tools import market_tools
 from services.agent.graph.order_tools import order_tools
 from services.agent.graph.prompts import system_prompt
+from services.agent.graph.run import run_config
 from services.agent.graph.state import InputState, State
 from services.agent.graph.tools import GraphTool
 from services.agent.llm.budget import TokenBudget

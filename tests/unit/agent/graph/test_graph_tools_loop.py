@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from services.agent.graph.chat import stream_reply
 from services.agent.graph.context import ChatContext
 from services.agent.graph.nodes import BUDGET_SPENT
 from services.agent.graph.tools import DATA_CLOSE, DATA_OPEN
@@ -80,17 +79,6 @@ async def test_the_same_request_answered_twice_derives_the_same_intent_id() -> N
     with scripted_openai(script) as (_, url):
         await ask(graph_at(url, sink), "sell $250 of ETH", other)
     assert ids[0] == ids[1] != sink.intents[0].intent_id
-
-
-async def test_streamed_tokens_arrive_in_order() -> None:
-    pieces = ["BTC ", "trades ", "at ", "101.5", "."]
-    script = [Reply(tool_calls=[Call("price", {"symbol": "BTC/USDT"})]), Reply(content=pieces)]
-    with scripted_openai(script) as (server, url):
-        tokens = [
-            token async for token in stream_reply(graph_at(url, RecordingSink()), "BTC price?", CONTEXT)
-        ]
-    assert tokens == pieces
-    assert all(body.get("stream") is True for body in server.requests)
 
 
 async def test_a_model_that_keeps_calling_tools_is_stopped_at_the_step_bound() -> None:
