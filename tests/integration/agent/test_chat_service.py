@@ -17,7 +17,7 @@ from cryptopulse.servers.nats import NatsServer
 from cryptopulse.servers.postgres import PostgresServer
 from services.agent.chat.consumers import CHAT_DURABLE
 from services.agent.chat.replies import chunk_id
-from services.agent.chat.responder import BUDGET_SPENT, MODEL_FAILED, NO_MODEL, offline_notice
+from services.agent.chat.responder import BUDGET_SPENT, MODEL_FAILED, NO_ACCOUNT, NO_MODEL, offline_notice
 from shared.config.settings import LlmProvider
 from shared.domain.enums import DecisionOutcome, IntentSource
 from shared.messages import subjects
@@ -165,6 +165,19 @@ async def test_a_spent_budget_answers_offline_without_calling_the_model(
             chunks = await bus.reply_to(request.message_id)
     assert server.requests == []
     assert text_of(chunks).startswith(offline_notice(BUDGET_SPENT) + "\nUnderstood: cancel every open order")
+
+
+async def test_a_chat_without_an_account_answers_offline_without_calling_the_model(
+    bus: Bus, fresh_nats: NatsServer, chat_db: str
+) -> None:
+    guest = "guest-without-account"  # a valid subject token, but no users.id to count model use against
+    with scripted_openai([Reply(content="never sent")]) as (server, url):
+        request = bus.request("cancel all orders", user_id=guest)
+        with running_agent(fresh_nats.url, chat_db, [local_model(url)]):
+            await bus.send(subjects.chat_requests(guest), request)
+            chunks = await bus.reply_to(request.message_id, user_id=guest)
+    assert server.requests == []
+    assert text_of(chunks).startswith(offline_notice(NO_ACCOUNT) + "\n")
 
 
 async def test_invalid_json_and_a_user_mismatch_are_dead_lettered_and_nothing_is_published(
