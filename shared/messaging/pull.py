@@ -5,6 +5,12 @@ NAKs with a growing delay and the message returns, up to ``max_deliver`` times, 
 dead-lettered with the last error. ``Poison`` dead-letters at once (the message can never
 succeed: it does not validate). Messages with the same ``key`` run in order; different keys run
 concurrently, so one user's slow decision does not hold up another's.
+
+By default a batch is fetched, run, and only then is the next one fetched: cheap, and right when
+every message takes about as long. ``overlap=True`` keeps fetching while messages run (at most
+``batch`` in flight), each queued behind the previous one of its key: for handlers whose time
+varies by orders of magnitude, like a model's answer, where a batch barrier would make every
+other user wait for the slowest.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ class PullConsumer:
         ack_wait_s: float = 30.0,
         batch: int = 100,
         outcome: Outcome | None = None,
+        overlap: bool = False,
     ) -> None:
         self._js = js
         self._dead_letters = dead_letters
@@ -61,6 +68,7 @@ class PullConsumer:
         self._ack_wait_s = ack_wait_s
         self._batch = batch
         self._outcome = outcome or (lambda _message, _outcome: None)
+        self._overlap = overlap
         self.handled = 0
         self.stopping = False
         """Set before cancelling: nats-py may turn a cancelled ``fetch`` into a TimeoutError."""
@@ -75,21 +83,56 @@ class PullConsumer:
             ),
         )
         try:
-            while not self.stopping:
-                try:
-                    messages = await subscription.fetch(self._batch, timeout=1.0)
-                except (FetchTimeoutError, TimeoutError):
-                    continue
-                groups: dict[str, list[Any]] = {}
-                for message in messages:
-                    groups.setdefault(self._key(message), []).append(message)
-                await asyncio.gather(*(self._in_order(group) for group in groups.values()))
+            if self._overlap:
+                await self._run_overlapped(subscription)
+            else:
+                await self._run_batches(subscription)
         finally:
             await unsubscribe(subscription)
+
+    async def _run_batches(self, subscription: Any) -> None:
+        while not self.stopping:
+            try:
+                messages = await subscription.fetch(self._batch, timeout=1.0)
+            except (FetchTimeoutError, TimeoutError):
+                continue
+            groups: dict[str, list[Any]] = {}
+            for message in messages:
+                groups.setdefault(self._key(message), []).append(message)
+            await asyncio.gather(*(self._in_order(group) for group in groups.values()))
 
     async def _in_order(self, group: list[Any]) -> None:
         for message in group:
             await self._handle(message)
+
+    async def _run_overlapped(self, subscription: Any) -> None:
+        running: set[asyncio.Task[None]] = set()
+        last_of_key: dict[str, asyncio.Task[None]] = {}
+        try:
+            while not self.stopping:
+                if len(running) >= self._batch:
+                    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                try:
+                    messages = await subscription.fetch(self._batch - len(running), timeout=1.0)
+                except (FetchTimeoutError, TimeoutError):
+                    continue
+                for message in messages:
+                    key = self._key(message)
+                    task = asyncio.create_task(self._after(last_of_key.get(key), message))
+                    last_of_key[key] = task
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+                    task.add_done_callback(_forget_when_last(last_of_key, key))
+        finally:
+            for task in running:
+                task.cancel()  # unacknowledged: JetStream delivers them again
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def _after(self, previous: asyncio.Task[None] | None, message: Any) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])  # its outcome is its own; only the order matters here
+        await self._handle(message)
 
     async def _handle(self, message: Any) -> None:
         try:
@@ -117,6 +160,18 @@ class PullConsumer:
         await self._dead_letters.put(message.subject, message.data, reason)
         await message.term()
         self._outcome(message, "dead_lettered")
+
+
+def _forget_when_last(
+    last_of_key: dict[str, asyncio.Task[None]], key: str
+) -> Callable[[asyncio.Task[None]], None]:
+    """Drop the key's entry once its newest task is done (an older one finishing changes nothing)."""
+
+    def forget(done: asyncio.Task[None]) -> None:
+        if last_of_key.get(key) is done:
+            del last_of_key[key]
+
+    return forget
 
 
 async def unsubscribe(subscription: Any) -> None:

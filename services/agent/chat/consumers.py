@@ -3,7 +3,8 @@ graph (only when providers are configured) and the two durable consumers.
 
 ``agent-chat`` reads ``chat.request.*``: one user's requests are answered in order (the
 consumer keys by subject, which names the user), different users' at the same time, at most
-``agent_chat_concurrency`` at once. ``agent-decisions`` reads ``risk.decision.*``.
+``agent_chat_concurrency`` at once; it keeps fetching while answers run, so one user's long
+answer does not hold up anyone else. ``agent-decisions`` reads ``risk.decision.*``.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ def chat_consumers(
             handler=handler.on_request,
             batch=settings.agent_chat_concurrency,
             ack_wait_s=settings.agent_chat_ack_wait_s,
+            overlap=True,  # a long answer must not hold up other users' next messages
         ),
         PullConsumer(
             rt.jetstream,
