@@ -89,6 +89,10 @@ async def test_overlapped_a_slow_message_holds_up_only_its_own_key(nc: Client) -
         # ...and alice's second waits for her first.
         handler.release.set()
         await handled_soon(handler, [b"alice-1", b"alice-2"])
+        for _ in range(100):  # each is acknowledged after its handler returns
+            if pulling.handled == 4:
+                break
+            await asyncio.sleep(0.05)
     finally:
         pulling.stopping = True
         task.cancel()
