@@ -12,14 +12,11 @@ from typing import Any
 
 import nats
 from nats.js import JetStreamContext
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from cryptopulse.servers.postgres import PostgresServer
 from services.agent.main import create_app
 from shared.config.settings import AgentSettings, LlmProvider
 from shared.db.engine import create_engine, create_sessionmaker
-from shared.db.migrate import upgrade_async
 from shared.db.repositories.users import UserRepository
 from shared.messages import subjects
 from shared.messages.chat import ChatReplied, ChatRequested
@@ -28,6 +25,7 @@ from shared.messages.system import DeadLettered
 from shared.messaging.publisher import JetStreamPublisher
 from shared.messaging.streams import ensure_streams
 from tests.support.asgi_server import serve_in_thread
+from tests.support.databases import migrated_database as new_database_at_head
 
 USER = "a11ce000-0000-4000-8000-000000000001"
 BOB = "b0b00000-0000-4000-8000-000000000002"
@@ -35,15 +33,8 @@ BOB = "b0b00000-0000-4000-8000-000000000002"
 
 
 async def migrated_database(postgres_server: PostgresServer, prefix: str) -> str:
-    """A new database of its own, migrated to head; return its URL."""
-    url = make_url(postgres_server.url)
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    database = url.set(database=name).render_as_string(hide_password=False)
-    await upgrade_async(database)
+    """A new database of its own, migrated to head, with the test accounts; return its URL."""
+    database = await new_database_at_head(postgres_server.url, prefix)
     engine = create_engine(database)
     users = UserRepository(create_sessionmaker(engine))
     for user_id, name in ((USER, "alice"), (BOB, "bob")):

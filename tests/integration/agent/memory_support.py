@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import uuid4
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import SecretStr
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from cryptopulse.servers.postgres import PostgresServer
 from services.agent.graph.context import ChatContext
@@ -21,23 +18,15 @@ from services.agent.graph.state import InputState, State
 from services.agent.llm.budget import TokenBudget
 from services.agent.llm.clients import build_fallback_chat
 from shared.config.settings import LlmProvider
-from shared.db.engine import create_engine
 from tests.support.agent import btc_market
+from tests.support.databases import new_database as empty_database
 
 SYMBOLS = frozenset({"BTC/USDT"})
 
 
 async def new_database(server: PostgresServer) -> str:
     """An empty database of the caller's own on the session's server; returns its URL."""
-    url = make_url(server.url)
-    name = f"cp_memory_{uuid4().hex[:10]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    return await empty_database(server.url, "cp_memory")
 
 
 def copilot(

@@ -12,8 +12,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cryptopulse.servers.postgres import PostgresServer
@@ -28,7 +26,6 @@ from services.agent.offline import OfflineResponder
 from services.agent.parser.model import OrderCommand
 from services.agent.rules.book import NoSuchRule
 from shared.db.engine import create_engine, create_sessionmaker
-from shared.db.migrate import upgrade_async
 from shared.db.repositories.candles import CandleRepository
 from shared.db.repositories.orders import OrderRepository
 from shared.db.repositories.portfolio import PortfolioRepository
@@ -40,6 +37,7 @@ from shared.domain.intervals import Interval
 from shared.domain.order_reports import TradeReport
 from shared.messages.charts import ChartSpec
 from tests.support.agent import START, RecordingSink, candles
+from tests.support.databases import migrated_database
 
 pytestmark = pytest.mark.postgres
 D = Decimal
@@ -53,15 +51,7 @@ RULE = {"symbol": "BTC/USDT", "side": "buy", "amount": "1", "conditions": [DIP]}
 
 @pytest.fixture(scope="module")
 async def db_url(postgres_server: PostgresServer) -> str:
-    url = make_url(postgres_server.url)
-    name = f"cp_tools_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    database = url.set(database=name).render_as_string(hide_password=False)
-    await upgrade_async(database)
-    return database
+    return await migrated_database(postgres_server.url, "cp_tools")
 
 
 @pytest.fixture

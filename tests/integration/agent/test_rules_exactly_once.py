@@ -12,8 +12,6 @@ from typing import Any
 import nats
 import pytest
 from nats.js import JetStreamContext
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cryptopulse.servers.nats import NatsServer
@@ -22,7 +20,6 @@ from services.agent.rules.definition import check, compile_rule
 from services.agent.rules.intents import intent_for
 from services.agent.rules.service import RulesService
 from shared.db.engine import create_engine, create_sessionmaker
-from shared.db.migrate import upgrade_async
 from shared.db.repositories.candles import CandleRepository
 from shared.db.repositories.disabled_rules import DisabledRuleRepository
 from shared.db.repositories.kill_switches import KillSwitchRepository
@@ -34,6 +31,7 @@ from shared.messages.intents import TradeIntentCreated
 from shared.messages.market import TradeTick
 from shared.messaging.publisher import JetStreamPublisher
 from shared.messaging.streams import ensure_streams
+from tests.support.databases import migrated_database
 from tests.unit.agent.rules.support import definition
 
 pytestmark = [pytest.mark.postgres, pytest.mark.nats]
@@ -41,15 +39,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.nats]
 
 @pytest.fixture(scope="module")
 async def db_url(postgres_server: PostgresServer) -> str:
-    url = make_url(postgres_server.url)
-    name = f"cp_rules_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    database = url.set(database=name).render_as_string(hide_password=False)
-    await upgrade_async(database)
-    return database
+    return await migrated_database(postgres_server.url, "cp_rules")
 
 
 @pytest.fixture

@@ -24,15 +24,12 @@ import httpx
 import nats
 import pytest
 from nats.js import JetStreamContext
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cryptopulse.servers.nats import NatsServer
 from cryptopulse.servers.ports import free_port
 from cryptopulse.servers.postgres import PostgresServer
 from shared.db.engine import create_engine, create_sessionmaker
-from shared.db.migrate import upgrade_async
 from shared.db.repositories.portfolio import PortfolioRepository
 from shared.db.repositories.risk_limits import RiskLimitsRepository
 from shared.db.repositories.users import UserRepository
@@ -44,6 +41,7 @@ from shared.messages.market import TradeTick
 from shared.messages.risk import ApprovalGiven, TradingModeRequested
 from shared.messaging.publisher import JetStreamPublisher
 from shared.messaging.streams import ensure_streams
+from tests.support.databases import migrated_database
 from tests.support.paper import PaperServer
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -180,15 +178,7 @@ def gate_nats(tmp_path: Path) -> Iterator[NatsServer]:
 
 @pytest.fixture
 async def gate_db(postgres_server: PostgresServer) -> str:
-    url = make_url(postgres_server.url)
-    name = f"cp_gate_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    database = url.set(database=name).render_as_string(hide_password=False)
-    await upgrade_async(database)
-    return database
+    return await migrated_database(postgres_server.url, "cp_gate")
 
 
 @pytest.fixture
