@@ -305,6 +305,16 @@ class GatewaySettings(SecretsSettings):
     gateway_venue: Literal["paper", "testnet", "live"] = Field(
         "paper", description="Venue whose market data the API serves."
     )
+    gateway_paper_url: str | None = Field(
+        None,
+        description="Paper exchange on which every local account gets its own funded account and key "
+        "at sign-up (or, if that failed, at its next login); `cryptopulse up` sets it when the venue "
+        "is paper. Unset: users add their own keys.",
+    )
+    gateway_paper_funds: dict[str, Decimal] = Field(
+        {"USDT": Decimal("10000")},
+        description='Starting balances of those paper accounts, as JSON: {"USDT": "10000"}.',
+    )
     jwt_secret: SecretStr | None = Field(
         None,
         description="HS256 secret that signs users' access tokens (on Supabase: the project's JWT "
@@ -359,7 +369,15 @@ class GatewaySettings(SecretsSettings):
         65_536, ge=1024, le=4_194_304, description="argon2id memory per password hash (KiB)."
     )
 
-    @field_validator("jwt_secret", "jwt_jwks_url", mode="before")
+    @field_validator("gateway_paper_funds")
+    @classmethod
+    def _positive_funds(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        bad = [asset for asset, amount in value.items() if not amount.is_finite() or amount <= 0]
+        if bad:
+            raise ValueError(f"expected positive amounts, not for {', '.join(bad)}")
+        return value
+
+    @field_validator("gateway_paper_url", "jwt_secret", "jwt_jwks_url", mode="before")
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         # Compose files and shells often pass "VAR=" for "not set".
