@@ -35,6 +35,13 @@ def new_email() -> str:
     return f"trader-{uuid4().hex[:12]}@example.com"
 
 
+def log_in(client: httpx.Client, email: str, password: str = PASSWORD) -> Trader:
+    """A session of an existing account through ``POST /api/auth/login``."""
+    response = client.post("/api/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return Trader(email, password, response.json()["access_token"], client)
+
+
 def sign_up(client: httpx.Client, email: str | None = None) -> Trader:
     """A new local account through ``POST /api/auth/signup``, as the sign-up form makes one."""
     email = email or new_email()
