@@ -6,6 +6,7 @@ and telemetry are configured once. ``cryptopulse config`` prints this file as a 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
@@ -313,7 +314,7 @@ class GatewaySettings(SecretsSettings):
     )
     gateway_paper_funds: dict[str, Decimal] = Field(
         {"USDT": Decimal("10000")},
-        description='Starting balances of those paper accounts, as JSON: {"USDT": "10000"}.',
+        description="Starting balances of those paper accounts, as JSON (amounts as strings).",
     )
     jwt_secret: SecretStr | None = Field(
         None,
@@ -371,10 +372,14 @@ class GatewaySettings(SecretsSettings):
 
     @field_validator("gateway_paper_funds")
     @classmethod
-    def _positive_funds(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
-        bad = [asset for asset, amount in value.items() if not amount.is_finite() or amount <= 0]
-        if bad:
-            raise ValueError(f"expected positive amounts, not for {', '.join(bad)}")
+    def _paper_funds(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        # Checked here, as the paper exchange would check them, so a bad value stops the start-up
+        # instead of failing every sign-up.
+        for asset, amount in value.items():
+            if not re.fullmatch(r"[A-Z0-9]{1,20}", asset):
+                raise ValueError(f"expected upper-case asset codes like USDT, was {asset!r}")
+            if not amount.is_finite() or amount <= 0 or -int(amount.normalize().as_tuple().exponent) > 8:
+                raise ValueError(f"{asset}: expected a positive amount with at most 8 decimals, was {amount}")
         return value
 
     @field_validator("gateway_paper_url", "jwt_secret", "jwt_jwks_url", mode="before")
