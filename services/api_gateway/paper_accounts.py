@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import httpx
 from pydantic import SecretStr
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared.db.repositories.exchange_keys import (
     ExchangeKeyError,
@@ -55,17 +56,21 @@ class PaperAccounts:
 
     async def ensure(self, user_id: uuid.UUID) -> bool:
         """Open the account unless the user has a paper key; ``True`` when one was opened now."""
+        if await self._has_key(user_id):  # every login asks; only a user without a key waits for the lock
+            return False
         async with self._lock:
-            if any(key.venue == VENUE for key in await self._keys.list(user_id)):
+            if await self._has_key(user_id):
                 return False
             api_key, secret, balances = await self._open()
+            # Balances first: if storing the key fails, the next login opens a new account and
+            # stores the same funds again; the other way round, a key could trade with no funds seen.
+            await self._portfolio.save_balances(
+                user_id, VENUE, {asset: (amount, Decimal(0)) for asset, amount in balances.items()}
+            )
             try:
                 await self._keys.add(user_id, VENUE, LABEL, SecretStr(api_key), SecretStr(secret))
             except ExchangeKeyExistsError:  # added meanwhile by another gateway replica
                 return False
-            await self._portfolio.save_balances(
-                user_id, VENUE, {asset: (amount, Decimal(0)) for asset, amount in balances.items()}
-            )
         _log.info("paper account opened", extra={"user_id": str(user_id)})
         return True
 
@@ -73,11 +78,14 @@ class PaperAccounts:
         """``ensure``, logging instead of raising: signing in must not fail for want of paper money."""
         try:
             await self.ensure(user_id)
-        except (PaperAccountError, httpx.HTTPError, ExchangeKeyError, SecretsError) as e:
+        except (PaperAccountError, httpx.HTTPError, ExchangeKeyError, SecretsError, SQLAlchemyError) as e:
             _log.warning(
                 "could not open a paper account; the next login retries",
                 extra={"user_id": str(user_id), "error": str(e)},
             )
+
+    async def _has_key(self, user_id: uuid.UUID) -> bool:
+        return any(key.venue == VENUE for key in await self._keys.list(user_id))
 
     async def _open(self) -> tuple[str, str, dict[str, Decimal]]:
         body = {"balances": {asset: str(amount) for asset, amount in self._funds.items()}}
