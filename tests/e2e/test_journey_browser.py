@@ -122,12 +122,12 @@ def test_a_visitor_signs_up_and_lands_in_the_app(journey: Journey) -> None:
 def test_chatting_an_order_shows_its_proposal_card(journey: Journey) -> None:
     from playwright.sync_api import expect
 
-    page = journey.page
+    page, trader = journey.page, journey.trader
     chat(page, "buy 0.01 BTC")
     card = page.get_by_test_id("chat-log").get_by_test_id("proposal-card").first
     expect(card).to_have_attribute("data-status", "pending")
     intent_id = card.get_attribute("data-intent-id")
-    intent = journey.trader.get(f"/api/intents/{intent_id}").json()
+    intent = trader.get(f"/api/intents/{intent_id}").json()
     assert (intent["status"], intent["side"], intent["symbol"]) == ("pending", "buy", "BTC/USDT"), intent
     assert Decimal(intent["quantity"]) == Decimal("0.01")
     for shown in (re.compile("buy", re.IGNORECASE), "0.01", "BTC/USDT", re.compile("market", re.IGNORECASE)):
