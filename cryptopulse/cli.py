@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 
@@ -24,6 +25,8 @@ def _settings_reference() -> str:
                 default = "(secret)"
             elif isinstance(default, tuple):
                 default = ",".join(default)
+            elif isinstance(default, dict):  # as the variable takes it: JSON, decimals as strings
+                default = json.dumps(default, default=str)
             rows.append(f"| `{ENV_PREFIX}{name.upper()}` | `{default}` | {info.description or ''} |")
     return "\n".join(rows)
 

@@ -109,7 +109,8 @@ class Stack:
         if with_paper:
             paper = next(s for s in specs if s.name == "paper_exchange")
             paper_url = f"http://{self.settings.host}:{paper.port}"
-            for service in ("", "EXECUTOR_", "RISK_GATE_"):  # feed, executor and gate reach the same exchange
+            # The feed, executor and gate reach the same exchange; the gateway opens users' accounts there.
+            for service in ("", "EXECUTOR_", "RISK_GATE_", "GATEWAY_"):
                 self.env.setdefault(f"{ENV_PREFIX}{service}PAPER_URL", paper_url)
         web_dist = Path("web/dist").resolve()
         self.env.setdefault(f"{ENV_PREFIX}WEB_DIST_DIR", str(web_dist))

@@ -30,6 +30,7 @@ from services.api_gateway.api.routes import (
 from services.api_gateway.body_limit import BodyLimit
 from services.api_gateway.errors import install_error_handlers
 from services.api_gateway.market_hub import HubMetrics, MarketHub
+from services.api_gateway.paper_accounts import PaperAccounts
 from services.api_gateway.static import not_built, web_app
 from services.api_gateway.user_hub import UserHub, UserHubMetrics
 from shared.auth.access import AccessTokenVerifier
@@ -44,6 +45,7 @@ from shared.db.repositories.credentials import AccountRepository
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
 from shared.db.repositories.kill_switches import KillSwitchRepository
 from shared.db.repositories.login_failures import LoginFailureRepository
+from shared.db.repositories.portfolio import PortfolioRepository
 from shared.db.repositories.refresh_tokens import RefreshTokenRepository
 from shared.db.repositories.risk_limits import RiskLimitsRepository
 from shared.db.repositories.user_controls import UserControlsRepository
@@ -113,6 +115,16 @@ def _local_accounts(
     )
 
 
+def _paper_accounts(
+    settings: GatewaySettings, sessionmaker: async_sessionmaker[AsyncSession], keys: ExchangeKeyRepository
+) -> PaperAccounts | None:
+    if settings.gateway_venue != "paper" or settings.gateway_paper_url is None:
+        return None
+    return PaperAccounts(
+        settings.gateway_paper_url, settings.gateway_paper_funds, keys, PortfolioRepository(sessionmaker)
+    )
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     runtime = ServiceRuntime(SERVICE, settings)
@@ -127,13 +139,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             assert runtime.publisher is not None
             sessionmaker = runtime.sessionmaker()
             accounts = AccountRepository(sessionmaker)
+            keys = ExchangeKeyRepository(sessionmaker, build_cipher(settings))
             app.state.gateway = GatewayState(
                 settings=settings,
                 candles=CandleRepository(sessionmaker),
                 hub=hub,
                 users_hub=users_hub,
                 publisher=runtime.publisher,
-                exchange_keys=ExchangeKeyRepository(sessionmaker, build_cipher(settings)),
+                exchange_keys=keys,
                 users=UserRepository(sessionmaker),
                 verifier=_verifier(settings),
                 accounts=accounts,
@@ -142,6 +155,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 controls=UserControlsRepository(sessionmaker),
                 kill_switches=KillSwitchRepository(sessionmaker),
                 risk_limits=RiskLimitsRepository(sessionmaker),
+                paper_accounts=_paper_accounts(settings, sessionmaker, keys),
             )
             try:
                 yield

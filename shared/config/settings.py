@@ -6,6 +6,7 @@ and telemetry are configured once. ``cryptopulse config`` prints this file as a 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
@@ -305,6 +306,16 @@ class GatewaySettings(SecretsSettings):
     gateway_venue: Literal["paper", "testnet", "live"] = Field(
         "paper", description="Venue whose market data the API serves."
     )
+    gateway_paper_url: str | None = Field(
+        None,
+        description="Paper exchange on which every local account gets its own funded account and key "
+        "at sign-up (or, if that failed, at its next login); `cryptopulse up` sets it when the venue "
+        "is paper. Unset: users add their own keys.",
+    )
+    gateway_paper_funds: dict[str, Decimal] = Field(
+        {"USDT": Decimal("10000")},
+        description="Starting balances of those paper accounts, as JSON (amounts as strings).",
+    )
     jwt_secret: SecretStr | None = Field(
         None,
         description="HS256 secret that signs users' access tokens (on Supabase: the project's JWT "
@@ -359,7 +370,19 @@ class GatewaySettings(SecretsSettings):
         65_536, ge=1024, le=4_194_304, description="argon2id memory per password hash (KiB)."
     )
 
-    @field_validator("jwt_secret", "jwt_jwks_url", mode="before")
+    @field_validator("gateway_paper_funds")
+    @classmethod
+    def _paper_funds(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        # Checked here, as the paper exchange would check them, so a bad value stops the start-up
+        # instead of failing every sign-up.
+        for asset, amount in value.items():
+            if not re.fullmatch(r"[A-Z0-9]{1,20}", asset):
+                raise ValueError(f"expected upper-case asset codes like USDT, was {asset!r}")
+            if not amount.is_finite() or amount <= 0 or -int(amount.normalize().as_tuple().exponent) > 8:
+                raise ValueError(f"{asset}: expected a positive amount with at most 8 decimals, was {amount}")
+        return value
+
+    @field_validator("gateway_paper_url", "jwt_secret", "jwt_jwks_url", mode="before")
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         # Compose files and shells often pass "VAR=" for "not set".

@@ -88,6 +88,7 @@ def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> RunningSt
     env.update(
         {
             "CRYPTOPULSE_DATA_DIR": str(tmp / "data"),
+            "CRYPTOPULSE_MASTER_KEY_FILE": str(tmp / "master.key"),
             "CRYPTOPULSE_NATS_PORT": str(free_port()),
             "CRYPTOPULSE_POSTGRES_PORT": str(free_port()),
             "CRYPTOPULSE_PAPER_PORT": str(free_port()),
@@ -133,6 +134,11 @@ def stop_stack(stack: RunningStack) -> int:
     except subprocess.TimeoutExpired:
         stack.process.kill()
         raise
+
+
+REAL_TIME = {"CRYPTOPULSE_PAPER_SPEED": "1", "CRYPTOPULSE_PAPER_TRADES_PER_CANDLE": "60"}
+"""The paper exchange at its default pace, for trading: market times are then wall-clock times,
+and the risk gate refuses a reference price stamped in the future (a faster replay runs ahead)."""
 
 
 @pytest.fixture(scope="module")

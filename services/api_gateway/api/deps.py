@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.api_gateway.errors import ApiError
 from services.api_gateway.market_hub import MarketHub
+from services.api_gateway.paper_accounts import PaperAccounts
 from services.api_gateway.user_hub import UserHub
 from shared.auth.access import AccessTokenVerifier
 from shared.auth.jwks import SigningKeysUnavailable
@@ -49,6 +50,8 @@ class GatewayState:
     controls: UserControlsRepository
     kill_switches: KillSwitchRepository
     risk_limits: RiskLimitsRepository
+    paper_accounts: PaperAccounts | None = None
+    """Opens a funded paper account for each local account; ``None`` unless a paper URL is set."""
 
 
 def get_state(request: Request) -> GatewayState:

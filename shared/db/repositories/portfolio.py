@@ -1,4 +1,5 @@
-"""Balances the venue reports and reconciliation checkpoints, written by the executor only."""
+"""Balances the venue reports and reconciliation checkpoints, written by the executor (and, once,
+by the gateway: the starting balances of a paper account it opened)."""
 
 from __future__ import annotations
 

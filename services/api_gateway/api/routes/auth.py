@@ -260,7 +260,14 @@ async def sign_up(state: StateDep, body: SignUpBody) -> SessionPublic:
         raise ApiError(409, "email_taken", "an account with this address exists") from None
     except PasswordPolicyError as e:  # the schema checks it too; this keeps one rule
         raise ApiError(422, "invalid_request", f"password: {e}") from None
+    await _paper_account(state, session)
     return SessionPublic.of(session)
+
+
+async def _paper_account(state: StateDep, session: SignedIn) -> None:
+    """On the paper venue, a new account trades at once: it gets a funded paper account."""
+    if state.paper_accounts is not None:
+        await state.paper_accounts.try_ensure(session.user.id)
 
 
 @router.post(
@@ -291,7 +298,7 @@ async def log_in(state: StateDep, body: LoginBody, request: Request) -> SessionP
     accounts = _local(state)
     client_ip = request.client.host if request.client else "unknown"
     try:
-        return SessionPublic.of(await accounts.log_in(body.email, body.password, client_ip))
+        session = await accounts.log_in(body.email, body.password, client_ip)
     except TooManyFailuresError as e:
         seconds = max(1, math.ceil(e.retry_after.total_seconds()))
         raise ApiError(
@@ -302,6 +309,8 @@ async def log_in(state: StateDep, body: LoginBody, request: Request) -> SessionP
         ) from None
     except InvalidCredentialsError:
         raise ApiError(401, "invalid_credentials", "invalid email or password") from None
+    await _paper_account(state, session)  # a retry, if opening it at sign-up failed
+    return SessionPublic.of(session)
 
 
 @router.post(
