@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../lib/protocol';
-import { digestOf, emptyProposals, needsLoading, pendingProposals, proposalsReducer, statusOf, type ProposalsState } from './proposals';
+import { approvalsPanel, digestOf, emptyProposals, needsLoading, pendingProposals, proposalsReducer, statusOf, type ProposalsState } from './proposals';
 import { intentWire } from './testData';
 
 const NOW = Date.parse('2026-11-28T12:01:00Z');
@@ -71,5 +71,19 @@ describe('proposals', () => {
     state = proposalsReducer(state, { type: 'decision', decision: decision('i1', 'expired') });
     expect(byId(state, 'i1').answer).toBeNull();
     expect(statusOf(byId(state, 'i1'), NOW)).toBe('expired');
+  });
+
+  it('keeps the outcome of what the user answered here in the approvals panel, after the pending ones', () => {
+    let state = proposalsReducer(emptyProposals, {
+      type: 'pendingListed',
+      intents: [intentWire({ intent_id: 'a' }), intentWire({ intent_id: 'b' }), intentWire({ intent_id: 'c' })],
+    });
+    state = proposalsReducer(state, { type: 'answering', intentId: 'a', kind: 'approve' });
+    state = proposalsReducer(state, { type: 'decision', decision: decision('a', 'approved') });
+    state = proposalsReducer(state, { type: 'decision', decision: decision('b', 'expired') }); // not answered here
+    expect(approvalsPanel(state, NOW).map((p) => [p.intentId, statusOf(p, NOW)])).toEqual([
+      ['c', 'pending'],
+      ['a', 'approved'],
+    ]);
   });
 });

@@ -19,6 +19,8 @@ export interface Proposal {
   answer: { kind: 'approve' | 'reject'; state: 'sending' | 'sent' | 'refused'; message: string | null } | null;
   /** Loading the parameters failed (e.g. not found); the card says so instead of guessing. */
   loadError: string | null;
+  /** The user answered it here, so the approvals panel keeps showing its outcome. */
+  answeredHere: boolean;
 }
 
 export interface ProposalsState {
@@ -38,7 +40,7 @@ export type ProposalsAction =
   | { type: 'answerRefused'; intentId: string; message: string };
 
 function blank(intentId: string): Proposal {
-  return { intentId, intent: null, decision: null, answer: null, loadError: null };
+  return { intentId, intent: null, decision: null, answer: null, loadError: null, answeredHere: false };
 }
 
 function update(state: ProposalsState, intentId: string, change: (p: Proposal) => Proposal): ProposalsState {
@@ -68,6 +70,7 @@ export function proposalsReducer(state: ProposalsState, action: ProposalsAction)
       return update(state, action.intentId, (p) => ({
         ...p,
         answer: { kind: action.kind, state: 'sending', message: null },
+        answeredHere: true,
       }));
     case 'answered':
       return update(state, action.intentId, (p) => ({
@@ -115,6 +118,15 @@ export function pendingProposals(state: ProposalsState, now: number): Proposal[]
   return Object.values(state.byId)
     .filter((p) => statusOf(p, now) === 'pending')
     .sort((a, b) => (expiresAtOf(a) ?? Infinity) - (expiresAtOf(b) ?? Infinity));
+}
+
+/** The approvals panel: what waits for the user, then (newest first) the outcomes of what they answered here. */
+export function approvalsPanel(state: ProposalsState, now: number, keepAnswered = 5): Proposal[] {
+  const answered = Object.values(state.byId)
+    .filter((p) => p.answeredHere && statusOf(p, now) !== 'pending')
+    .reverse()
+    .slice(0, keepAnswered);
+  return [...pendingProposals(state, now), ...answered];
 }
 
 /** Intents named by decisions whose parameters are not known yet (the card fetches them). */
