@@ -15,7 +15,8 @@ export function KillSwitch() {
   const socket = useSocket();
   const loaded = useResource(['kill'], 'kill', (c, signal) => call(c.GET('/api/kill-switch', { signal })));
   const [news, setNews] = useState<{ base: unknown; state: KillState } | null>(null);
-  const [confirming, setConfirming] = useState(false);
+  // What the open dialog asks for, fixed when it opens (news on the socket may flip the state meanwhile).
+  const [confirming, setConfirming] = useState<'stop' | 'resume' | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -43,11 +44,12 @@ export function KillSwitch() {
     setBusy(true);
     setError(null);
     try {
-      const body = engaged
-        ? { engaged: false, reason: 'resumed from the web app', scope: 'user' as const }
-        : { engaged: true, reason: 'stopped from the web app', scope: 'user' as const };
+      const body =
+        confirming === 'resume'
+          ? { engaged: false, reason: 'resumed from the web app', scope: 'user' as const }
+          : { engaged: true, reason: 'stopped from the web app', scope: 'user' as const };
       await call(client.POST('/api/kill-switch', { body }));
-      setConfirming(false);
+      setConfirming(null);
       loaded.reload();
     } catch (e) {
       setError(e instanceof ApiError ? e.message : 'Something went wrong; try again.');
@@ -63,7 +65,7 @@ export function KillSwitch() {
         className={`button kill-switch__button${engaged ? ' kill-switch__button--engaged' : ''}`}
         onClick={() => {
           setError(null);
-          setConfirming(true);
+          setConfirming(engaged ? 'resume' : 'stop');
         }}
         disabled={onlyGlobal}
         title={onlyGlobal ? 'An administrator stopped all trading' : undefined}
@@ -77,26 +79,26 @@ export function KillSwitch() {
       )}
       {confirming && (
         <Dialog
-          title={engaged ? 'Resume trading?' : 'Stop all trading?'}
-          onClose={() => setConfirming(false)}
+          title={confirming === 'resume' ? 'Resume trading?' : 'Stop all trading?'}
+          onClose={() => setConfirming(null)}
           actions={
             <>
-              <button type="button" className="button" onClick={() => setConfirming(false)}>
+              <button type="button" className="button" onClick={() => setConfirming(null)}>
                 Cancel
               </button>
               <button
                 type="button"
-                className={`button ${engaged ? 'button--primary' : 'button--danger'}`}
+                className={`button ${confirming === 'resume' ? 'button--primary' : 'button--danger'}`}
                 disabled={busy}
                 onClick={() => void confirm()}
               >
-                {engaged ? 'Resume trading' : 'Stop everything'}
+                {confirming === 'resume' ? 'Resume trading' : 'Stop everything'}
               </button>
             </>
           }
         >
           <p>
-            {engaged
+            {confirming === 'resume'
               ? 'Proposals and rules can place orders again. Pending approvals stay pending.'
               : 'No order is placed — from chat, approvals or rules — until you resume.'}
           </p>
