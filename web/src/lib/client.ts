@@ -101,6 +101,7 @@ export async function call<T>(pending: Promise<Outcome<T>>): Promise<T> {
     outcome = await pending;
   } catch (error) {
     if (isAbortError(error)) throw error;
+    // openapi-fetch parses only successful bodies itself, so a SyntaxError means a 2xx that is not JSON.
     if (error instanceof SyntaxError) throw new ApiError(200, 'bad_response', 'The server sent an unexpected response.');
     throw new ApiError(0, 'network_error', 'The server could not be reached.');
   }
