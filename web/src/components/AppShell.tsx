@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 
-/** Page frame: header (brand + status area) and the main content region. */
-export function AppShell({ status, children }: { status: ReactNode; children: ReactNode }) {
+/** Page frame: header (brand, controls, status area) and the main content region. */
+export function AppShell({ status, controls, children }: { status: ReactNode; controls?: ReactNode; children: ReactNode }) {
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -22,6 +22,7 @@ export function AppShell({ status, children }: { status: ReactNode; children: Re
           <h1 className="brand__name">CryptoPulse</h1>
           <span className="brand__tag">paper</span>
         </div>
+        {controls && <div className="app-header__controls">{controls}</div>}
         <div className="app-header__status">{status}</div>
       </header>
       <main id="main" className="app-main" tabIndex={-1}>

@@ -1,6 +1,6 @@
-import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useId, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
 import { useSocket } from '../../app/socket';
-import type { Turn } from './chatState';
+import { intentsUnder, type ChatState, type Turn } from './chatState';
 import { SpecChart } from './SpecChart';
 import { useChat } from './useChat';
 
@@ -12,7 +12,26 @@ const USER_STATUS: Record<'sending' | 'sent' | 'failed', string> = {
   failed: 'Not sent',
 };
 
-function TurnView({ turn, onResend }: { turn: Turn; onResend: (clientMessageId: string) => void }) {
+/** Draws the proposal cards for the given intents (the app supplies them; the chat only places them). */
+export type RenderProposals = (intentIds: readonly string[]) => ReactNode;
+
+/** Proposals go under the reply of the request that made them, or under the message until the reply starts. */
+function proposalsFor(state: ChatState, turn: Turn, render: RenderProposals | undefined): ReactNode {
+  if (!render || turn.requestId === null) return null;
+  if (turn.role === 'user' && state.turns.some((t) => t.role === 'agent' && t.requestId === turn.requestId)) return null;
+  const intentIds = intentsUnder(state, turn.requestId);
+  return intentIds.length > 0 ? render(intentIds) : null;
+}
+
+function TurnView({
+  turn,
+  onResend,
+  proposals,
+}: {
+  turn: Turn;
+  onResend: (clientMessageId: string) => void;
+  proposals: ReactNode;
+}) {
   if (turn.role === 'agent') {
     return (
       <li className="chat-turn chat-turn--agent" data-status={turn.status} aria-busy={turn.status === 'streaming'}>
@@ -21,6 +40,7 @@ function TurnView({ turn, onResend }: { turn: Turn; onResend: (clientMessageId: 
         {turn.charts.map((spec, i) => (
           <SpecChart key={i} spec={spec} />
         ))}
+        {proposals}
       </li>
     );
   }
@@ -37,12 +57,13 @@ function TurnView({ turn, onResend }: { turn: Turn; onResend: (clientMessageId: 
           </button>
         </span>
       )}
+      {proposals}
     </li>
   );
 }
 
 /** The chat with the copilot: streamed replies, and a message box that sends on Enter. */
-export function ChatPanel({ signedIn }: { signedIn: boolean }) {
+export function ChatPanel({ signedIn, renderProposals }: { signedIn: boolean; renderProposals?: RenderProposals }) {
   const socket = useSocket();
   const { state, send, resend } = useChat(socket);
   const [draft, setDraft] = useState('');
@@ -67,7 +88,12 @@ export function ChatPanel({ signedIn }: { signedIn: boolean }) {
       </h2>
       <ol className="chat__log" role="log" aria-live="polite" aria-relevant="additions text" data-testid="chat-log">
         {state.turns.map((turn) => (
-          <TurnView key={turn.role === 'user' ? `u-${turn.clientMessageId}` : `a-${turn.requestId}`} turn={turn} onResend={resend} />
+          <TurnView
+            key={turn.role === 'user' ? `u-${turn.clientMessageId}` : `a-${turn.requestId}`}
+            turn={turn}
+            onResend={resend}
+            proposals={proposalsFor(state, turn, renderProposals)}
+          />
         ))}
       </ol>
       <form className="chat__form" onSubmit={submit}>

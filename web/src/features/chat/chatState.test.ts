@@ -6,6 +6,7 @@ import {
   decided,
   emptyChat,
   failed,
+  intentsUnder,
   pendingDecisions,
   received,
   sending,
@@ -118,5 +119,17 @@ describe('chatReducer', () => {
     };
     state = chatReducer(state, { type: 'message', message: refusal });
     expect(state.turns[0]).toMatchObject({ status: 'failed', error: 'too many chat messages: retry in 3.0 s' });
+  });
+
+  it('shows a proposal under the reply to the latest request, even when it comes before the reply', () => {
+    let state = accepted(sending(emptyChat(), 'm1', 'buy 0.01 BTC'), 'm1', 'r1');
+    state = decided(state, decision('i1', 'pending'));
+    state = received(state, chunk(0, 'Proposed.', true, 'r1'));
+    state = accepted(sending(state, 'm2', 'and 0.02 ETH'), 'm2', 'r2');
+    state = decided(state, decision('i2', 'pending'));
+    state = decided(state, decision('i1', 'approved')); // a later word keeps its first place
+    expect(intentsUnder(state, 'r1')).toEqual(['i1']);
+    expect(intentsUnder(state, 'r2')).toEqual(['i2']);
+    expect(decided(emptyChat(), decision('i3', 'pending')).anchors).toEqual({}); // no conversation yet
   });
 });

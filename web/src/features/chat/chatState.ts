@@ -38,10 +38,12 @@ export interface ChatState {
   turns: readonly Turn[];
   /** Latest decision per intent, for the proposal cards (pending ones can be approved). */
   decisions: Readonly<Record<string, Decision>>;
+  /** Which request's reply each intent showed up under: the latest request when it was first heard of. */
+  anchors: Readonly<Record<string, string>>;
 }
 
 export function emptyChat(conversationId = 'default'): ChatState {
-  return { conversationId, turns: [], decisions: {} };
+  return { conversationId, turns: [], decisions: {}, anchors: {} };
 }
 
 function replaceTurn(state: ChatState, index: number, turn: Turn): ChatState {
@@ -118,7 +120,25 @@ export function received(state: ChatState, chunk: ChatChunk): ChatState {
 
 /** The risk gate decided an intent: the latest word wins (pending, then approved or expired…). */
 export function decided(state: ChatState, decision: Decision): ChatState {
-  return { ...state, decisions: { ...state.decisions, [decision.intentId]: decision } };
+  const decisions = { ...state.decisions, [decision.intentId]: decision };
+  if (state.anchors[decision.intentId] !== undefined) return { ...state, decisions };
+  // The copilot proposes while it answers, so a new intent belongs to the latest request (if any).
+  const anchor = latestRequestId(state);
+  const anchors = anchor === null ? state.anchors : { ...state.anchors, [decision.intentId]: anchor };
+  return { ...state, decisions, anchors };
+}
+
+function latestRequestId(state: ChatState): string | null {
+  for (let i = state.turns.length - 1; i >= 0; i -= 1) {
+    const requestId = state.turns[i]?.requestId ?? null;
+    if (requestId !== null) return requestId;
+  }
+  return null;
+}
+
+/** The intents to show under a request's reply, in the order they were first heard of. */
+export function intentsUnder(state: ChatState, requestId: string): string[] {
+  return Object.keys(state.anchors).filter((intentId) => state.anchors[intentId] === requestId);
 }
 
 /** Pending approvals, soonest to lapse first. */

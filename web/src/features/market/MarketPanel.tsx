@@ -1,4 +1,7 @@
-import { useId } from 'react';
+import { useId, useMemo } from 'react';
+import type { Fill } from '../trading/fillMarkers';
+import { fillMarkers } from '../trading/fillMarkers';
+import { intervalToMs } from './candles';
 import type { ApiClient } from '../../lib/api';
 import { useConnectionStatus, useSocket } from '../../app/socket';
 import { LastPrice } from './LastPrice';
@@ -13,13 +16,23 @@ function quoteOf(symbol: string): string {
   return symbol.split('/')[1] ?? '';
 }
 
-export function MarketPanel({ api }: { api: ApiClient }) {
+const NO_FILLS: readonly Fill[] = [];
+
+/** The market chart; signed in, the user's `fills` are drawn on it as markers. */
+export function MarketPanel({ api, fills = NO_FILLS }: { api: ApiClient; fills?: readonly Fill[] }) {
   const socket = useSocket();
   const status = useConnectionStatus();
   const { markets } = useMarketSymbols(api);
   const { state, select } = useMarketData(api, socket, { symbol: DEFAULT_SYMBOL, interval: DEFAULT_INTERVAL });
   const { symbol, interval, phase, loadError, streamError } = state;
   const candles = state.book.candles;
+  const markers = useMemo(() => {
+    const intervalMs = intervalToMs(interval);
+    const first = candles[0];
+    const last = candles[candles.length - 1];
+    if (intervalMs === null || !first || !last) return [];
+    return fillMarkers(fills, symbol, intervalMs, { first: first.openTime, last: last.openTime });
+  }, [fills, symbol, interval, candles]);
   const symbolId = useId();
   const intervalId = useId();
 
@@ -84,6 +97,7 @@ export function MarketPanel({ api }: { api: ApiClient }) {
         <PriceChart
           candles={candles}
           resetKey={`${symbol}|${interval}`}
+          markers={markers}
           label={`${symbol} ${interval} candlestick chart, ${candles.length} candles`}
         />
         {notice && (

@@ -4,8 +4,11 @@ import {
   ColorType,
   CrosshairMode,
   createChart,
+  createSeriesMarkers,
   type IChartApi,
   type ISeriesApi,
+  type ISeriesMarkersPluginApi,
+  type SeriesMarker,
   type UTCTimestamp,
 } from 'lightweight-charts';
 import type { Candle } from '../../lib/protocol';
@@ -25,17 +28,22 @@ interface PriceChartProps {
   /** Changing this (new symbol/interval) redraws from scratch and re-fits the view. */
   resetKey: string;
   label: string;
+  /** Drawn over the bars (the user's fills); each must sit on a bar's time. */
+  markers?: readonly SeriesMarker<UTCTimestamp>[];
 }
+
+const NO_MARKERS: readonly SeriesMarker<UTCTimestamp>[] = [];
 
 /**
  * TradingView lightweight-charts candlestick chart. Sizes itself to its
  * container (autoSize uses a ResizeObserver). `data-candle-count` reflects
- * the number of bars the chart series actually holds.
+ * the number of bars the chart series actually holds, `data-marker-count` the markers drawn.
  */
-export function PriceChart({ candles, resetKey, label }: PriceChartProps) {
+export function PriceChart({ candles, resetKey, label, markers = NO_MARKERS }: PriceChartProps) {
   const containerRef = useRef<HTMLDivElement>(null);
   const chartRef = useRef<IChartApi | null>(null);
   const seriesRef = useRef<ISeriesApi<'Candlestick', UTCTimestamp> | null>(null);
+  const markersRef = useRef<ISeriesMarkersPluginApi<UTCTimestamp> | null>(null);
   const drawnRef = useRef<{ key: string; candles: readonly Candle[]; precision: number }>({
     key: '',
     candles: [],
@@ -71,12 +79,15 @@ export function PriceChart({ candles, resetKey, label }: PriceChartProps) {
     }) as ISeriesApi<'Candlestick', UTCTimestamp>;
     chartRef.current = chart;
     seriesRef.current = series;
+    markersRef.current = createSeriesMarkers(series, []);
     drawnRef.current = { key: '', candles: [], precision: -1 };
     container.dataset.candleCount = '0';
+    container.dataset.markerCount = '0';
     return () => {
       chart.remove();
       chartRef.current = null;
       seriesRef.current = null;
+      markersRef.current = null;
     };
   }, []);
 
@@ -111,6 +122,14 @@ export function PriceChart({ candles, resetKey, label }: PriceChartProps) {
     drawnRef.current = { key: resetKey, candles, precision };
     container.dataset.candleCount = String(series.data().length);
   }, [candles, resetKey]);
+
+  useEffect(() => {
+    const plugin = markersRef.current;
+    const container = containerRef.current;
+    if (!plugin || !container) return;
+    plugin.setMarkers(markers.slice());
+    container.dataset.markerCount = String(plugin.markers().length);
+  }, [markers, candles]);
 
   return (
     <div
