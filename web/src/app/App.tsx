@@ -4,6 +4,7 @@ import { ConnectionStatus } from '../components/ConnectionStatus';
 import { AuthProvider, useSession, useTokens } from '../features/auth/AuthProvider';
 import { Session, type StorageLike } from '../features/auth/session';
 import { SignInForm, type SignInActions } from '../features/auth/SignInForm';
+import { MarketPanel } from '../features/market/MarketPanel';
 import { KillSwitch } from '../features/trading/KillSwitch';
 import { ModeSwitch } from '../features/trading/ModeSwitch';
 import { SignedInApp } from '../features/trading/SignedInApp';
@@ -62,6 +63,8 @@ function Screens({ services }: { services: AppServices }) {
     return (
       <AppShell status={<HeaderStatus />}>
         <SignInForm actions={services.signIn} onSignedIn={(t) => services.session.start(t)} />
+        {/* Market data needs no account: a visitor sees the live market before signing up. */}
+        <MarketPanel api={api} />
       </AppShell>
     );
   }
