@@ -78,6 +78,9 @@ class RestPhase:
     """Share of a core each client process used during the phase."""
     cpu_share: float
     """Share of a core a busy loop got just before the phase: under 1, something else was running."""
+    failed: int = 0
+    """Requests answered other than 200 (their time is in the latency: they were waited for too)."""
+    first_failure: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,11 @@ def rest_verdict(result: GatewayResult) -> str:
     target = (
         f"Target: REST p99 ≤ {TARGET_REST_P99_MS:g} ms with {result.clients} concurrent clients on 2 cores"
     )
+    if result.mix.failed:
+        return (
+            f"{target}: missed ({ms(p99)} ms, and {result.mix.failed:,} of {result.mix.latency.count:,} "
+            f"requests failed, the first with {result.mix.first_failure})."
+        )
     if p99 <= TARGET_REST_P99_MS:
         return f"{target}: met ({ms(p99)} ms)."
     return f"{target}: missed ({ms(p99)} ms, {p99 / TARGET_REST_P99_MS:.1f}x the target)."
@@ -146,22 +154,22 @@ def fan_out_verdict(result: GatewayResult) -> str:
 def _rest_rows(result: GatewayResult) -> list[str]:
     mix = result.mix.latency
     lines = [
-        f"| measurement ({result.clients} concurrent clients, closed loop) | requests | p50 / p99 (ms) "
-        "| max (ms) | requests/s | p99 vs raw HTTP | gateway CPU (cores) | PostgreSQL CPU (cores) "
-        "| client CPU (per process) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| measurement ({result.clients} concurrent clients, closed loop) | requests | failed "
+        "| p50 / p99 (ms) | max (ms) | requests/s | p99 vs raw HTTP | gateway CPU (cores) "
+        "| PostgreSQL CPU (cores) | client CPU (per process) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for phase in (result.healthz, result.database, result.mix):
         latency = phase.latency
         lines.append(
-            f"| {phase.what} | {latency.count:,} | {pair(latency)} | {ms(latency.max_ms)} "
+            f"| {phase.what} | {latency.count:,} | {phase.failed:,} | {pair(latency)} | {ms(latency.max_ms)} "
             f"| {latency.per_s:,.0f} | {_ratio(latency.p99_ms, result.healthz.latency.p99_ms)} "
             f"| {phase.gateway_cores:.2f} | {phase.postgres_cores:.2f} | {_cpu(phase.client_cpu)} |"
         )
     for route, latency in result.routes:
         share = latency.count / mix.count if mix.count else 0.0
         lines.append(
-            f"| · {route} | {latency.count:,} | {pair(latency)} | {ms(latency.max_ms)} "
+            f"| · {route} | {latency.count:,} | | {pair(latency)} | {ms(latency.max_ms)} "
             f"| {mix.per_s * share:,.0f} | {_ratio(latency.p99_ms, result.healthz.latency.p99_ms)} | | | |"
         )
     return lines
