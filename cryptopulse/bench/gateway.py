@@ -45,6 +45,7 @@ from cryptopulse.bench.gateway_stack import SYMBOL, VENUE, GatewayStack, gateway
 from cryptopulse.bench.latency import Latency
 from cryptopulse.bench.orders import cpu_share
 from cryptopulse.bench.processes import cpu_seconds
+from cryptopulse.bench.risk_stack import Say
 from shared.db.tenancy import claims_for
 from shared.messages import subjects
 from shared.messages.market import TradeTick
@@ -266,8 +267,10 @@ def run_gateway_benchmark(
     rates: Sequence[int] = DEFAULT_RATES,
     rest_s: float = REST_S,
     ticks_s: float = TICKS_S,
+    say: Say = lambda _: None,
 ) -> GatewayResult:
-    """Start NATS, PostgreSQL and the gateway in a temporary folder, seed, measure, stop everything."""
+    """Start NATS, PostgreSQL and the gateway in a temporary folder, seed, measure, stop everything;
+    ``say`` hears each phase as it starts."""
     if clients < 1 or subscribers < 1 or not rates or any(rate < 1 for rate in rates):
         raise ValueError(
             f"expected positive clients, subscribers and rates, were {clients}, {subscribers}, {rates}"
@@ -278,6 +281,7 @@ def run_gateway_benchmark(
         gateway_stack(Path(tmp)) as stack,
     ):
         tokens = list(stack.tokens.values())
+        say(f"REST: {clients} clients on /healthz, then raw asyncpg, then the mix, {rest_s:g} s each")
         health = [((0, get_request(stack.host, stack.port, "/healthz")),)] * clients
         healthz, _ = _rest_phase("raw HTTP: the gateway's `/healthz` (baseline)", stack, health, 1, rest_s)
         database = asyncio.run(_database_floor(stack, clients, rest_s))
@@ -292,6 +296,7 @@ def run_gateway_benchmark(
             (name, Latency.of(samples, mix.latency.count / mix.latency.per_s))
             for (name, _), samples in zip(ROUTES, by_route, strict=True)
         )
+        say(f"fan-out: {subscribers} raw NATS subscribers, then {subscribers} WebSocket clients")
         fan_out = asyncio.run(_fan_out(stack, subscribers, rates, ticks_s))
         stack.gateway.check_alive()
     return GatewayResult(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 
 
 class HttpError(Exception):
@@ -46,29 +46,60 @@ def parse_head(head: bytes) -> tuple[int, int]:
 
 
 class HttpConnection:
-    """One kept-alive connection; one request at a time."""
+    """One kept-alive connection; one request at a time.
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader = reader
-        self._writer = writer
+    The server closes a connection that stays idle longer than its keep-alive timeout (uvicorn's
+    is 5 s): a request that finds it closed before any answer opens a new one and is sent again
+    once, as browsers and httpx do; that time counts in the request's.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self._host = host
+        self._port = port
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self.reopened = 0
 
     @classmethod
     async def open(cls, host: str, port: int) -> HttpConnection:
-        reader, writer = await asyncio.open_connection(host, port)
-        return cls(reader, writer)
+        connection = cls(host, port)
+        await connection._open()
+        return connection
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        self._streams = await asyncio.open_connection(self._host, self._port)
+        return self._streams
 
     async def send(self, request: bytes) -> tuple[int, bytes]:
         """Send a prepared request; return the status and body."""
-        self._writer.write(request)
+        reader, writer = self._streams or await self._open()
         try:
-            head = await self._reader.readuntil(b"\r\n\r\n")
-            status, length = parse_head(head)
-            body = await self._reader.readexactly(length)
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError) as e:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.LimitOverrunError as e:
+            raise HttpError(f"the answer's head overran the reader's limit: {e}") from None
+        except (asyncio.IncompleteReadError, ConnectionError) as e:
+            if isinstance(e, asyncio.IncompleteReadError) and e.partial:
+                raise HttpError(f"the connection closed mid-answer: {e}") from None
+            await self.close()
+            self.reopened += 1
+            reader, writer = await self._open()
+            writer.write(request)
+            head = await self._read(reader.readuntil(b"\r\n\r\n"))
+        status, length = parse_head(head)
+        return status, await self._read(reader.readexactly(length))
+
+    @staticmethod
+    async def _read(reading: Awaitable[bytes]) -> bytes:
+        try:
+            return await reading
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError) as e:
             raise HttpError(f"the connection closed or overran mid-answer: {e}") from None
-        return status, body
 
     async def close(self) -> None:
-        self._writer.close()
+        if self._streams is None:
+            return
+        _, writer = self._streams
+        self._streams = None
+        writer.close()
         with contextlib.suppress(OSError):
-            await self._writer.wait_closed()
+            await writer.wait_closed()

@@ -136,7 +136,7 @@ def _run_backtest(*, header: bool) -> str:
 
 
 def _run_gateway(*, header: bool) -> str:
-    result = run_gateway_benchmark()
+    result = run_gateway_benchmark(say=stderr_progress())
     _save("bench-gateway.json", dataclasses.asdict(result))
     title = f"{_measured()}. " if header else ""
     heading = (

@@ -63,30 +63,41 @@ def test_an_answer_the_client_cannot_read_is_refused_with_the_reason(head: bytes
         parse_head(head)
 
 
-def test_a_kept_alive_connection_reads_answers_one_after_another_by_their_length() -> None:
-    async def exchange() -> list[tuple[int, bytes]]:
-        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            for body in (b'{"a":1}', b"[]"):
-                await reader.readuntil(b"\r\n\r\n")
-                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
-            await writer.drain()
-            writer.close()
+async def _served(answers: list[bytes], requests: int) -> tuple[list[tuple[int, bytes]], int]:
+    """What a client reads from a server that writes ``answers`` on each connection, then closes it."""
 
-        server = await asyncio.start_server(serve, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        connection = await HttpConnection.open("127.0.0.1", port)
-        try:
-            request = get_request("127.0.0.1", port, "/x", {"Authorization": "Bearer t"})
-            answers = [await connection.send(request), await connection.send(request)]
-            with pytest.raises(HttpError, match="closed"):
-                await connection.send(request)
-            return answers
-        finally:
-            await connection.close()
-            server.close()
-            await server.wait_closed()
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for answer in answers:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(answer)
+        await writer.drain()
+        writer.close()
 
-    assert asyncio.run(exchange()) == [(200, b'{"a":1}'), (200, b"[]")]
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    connection = await HttpConnection.open("127.0.0.1", port)
+    try:
+        request = get_request("127.0.0.1", port, "/x")
+        return [await connection.send(request) for _ in range(requests)], connection.reopened
+    finally:
+        await connection.close()
+        server.close()
+        await server.wait_closed()
+
+
+def _answer(body: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def test_a_kept_alive_connection_reads_answers_by_length_and_reopens_once_the_server_closed_it() -> None:
+    answers, reopened = asyncio.run(_served([_answer(b'{"a":1}'), _answer(b"[]")], requests=3))
+    assert answers == [(200, b'{"a":1}'), (200, b"[]"), (200, b'{"a":1}')]
+    assert reopened == 1
+
+
+def test_a_connection_closed_mid_answer_is_an_error_not_a_retry() -> None:
+    with pytest.raises(HttpError, match="closed"):
+        asyncio.run(_served([b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc"], requests=1))
 
 
 def test_a_request_is_a_kept_alive_get_with_its_headers() -> None:
@@ -191,7 +202,7 @@ def test_bench_runs_the_gateway_alone(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     saved: list[str] = []
-    monkeypatch.setattr(run, "run_gateway_benchmark", result)
+    monkeypatch.setattr(run, "run_gateway_benchmark", lambda **_: result())
     monkeypatch.setattr(run, "_save", lambda name, figures: saved.append(name))
     for name in (
         "_run_feed",
@@ -215,7 +226,7 @@ def test_a_full_run_ends_with_the_gateway(monkeypatch: pytest.MonkeyPatch) -> No
         monkeypatch.setattr(run, name, lambda _, *, header, name=name: name)
     for name in ("_run_rules", "_run_parser", "_run_backtest"):
         monkeypatch.setattr(run, name, lambda *, header, name=name: name)
-    monkeypatch.setattr(run, "run_gateway_benchmark", result)
+    monkeypatch.setattr(run, "run_gateway_benchmark", lambda **_: result())
     monkeypatch.setattr(run, "_save", lambda name, figures: None)
     table = run.run_benchmarks(rates=[1], update_readme=False)
     assert table.startswith("FEED\n\n_run_orders") and "_run_backtest\n\n**API gateway**" in table
