@@ -39,7 +39,7 @@ from cryptopulse.bench.gateway_clients import (
     fan_out_worker,
     rest_worker,
 )
-from cryptopulse.bench.gateway_figures import FanOutPhase, GatewayResult, RestPhase, lag_of
+from cryptopulse.bench.gateway_figures import Cores, FanOutPhase, GatewayResult, RestPhase, lag_of
 from cryptopulse.bench.gateway_http import get_request
 from cryptopulse.bench.gateway_stack import SYMBOL, VENUE, GatewayStack, gateway_stack
 from cryptopulse.bench.latency import Latency
@@ -104,28 +104,31 @@ def mix_requests(
 
 
 class Meter:
-    """CPU the gateway and PostgreSQL (its backends included) use over a phase, in cores."""
+    """CPU the gateway, PostgreSQL (its backends included) and NATS use over a phase, in cores."""
 
     def __init__(self, stack: GatewayStack) -> None:
-        assert stack.postgres.process is not None
+        assert stack.postgres.process is not None and stack.nats.process is not None
         self._gateway = stack.gateway
         self._postgres = stack.postgres.process.pid
-        self._start = (0.0, 0.0, 0.0)
+        self._nats = stack.nats.process.pid
+        self._start = self._now()
 
-    def start(self) -> None:
-        self._start = (
+    def _now(self) -> tuple[float, float, float, float]:
+        return (
             self._gateway.cpu_seconds(),
             cpu_seconds(self._postgres, children=True),
+            cpu_seconds(self._nats),
             time.perf_counter(),
         )
 
-    def cores(self) -> tuple[float, float]:
-        gateway, postgres, wall = self._start
-        elapsed = time.perf_counter() - wall
-        return (
-            (self._gateway.cpu_seconds() - gateway) / elapsed,
-            (cpu_seconds(self._postgres, children=True) - postgres) / elapsed,
-        )
+    def start(self) -> None:
+        self._start = self._now()
+
+    def cores(self) -> Cores:
+        now = self._now()
+        elapsed = now[3] - self._start[3]
+        gateway, postgres, nats_server = ((now[n] - self._start[n]) / elapsed for n in range(3))
+        return Cores(gateway, postgres, nats_server)
 
 
 def _rest_phase(
@@ -149,7 +152,7 @@ def _rest_phase(
             meter.start()
             workers.send(GO)
             reports: list[RestReport] = workers.receive(seconds + 120)
-            gateway_cores, postgres_cores = meter.cores()
+            cores = meter.cores()
     except RuntimeError as e:
         raise RuntimeError(f"{what}: {e}\nthe gateway's log ends:\n{stack.gateway.log_tail()}") from None
     failed = sum(r.errors for r in reports)
@@ -158,7 +161,7 @@ def _rest_phase(
     wall = max(r.wall_s for r in reports)
     latency = Latency.of([s for samples in by_route for s in samples], wall)
     client_cpu = tuple(r.cpu_s / r.wall_s for r in reports)
-    phase = RestPhase(what, latency, gateway_cores, postgres_cores, client_cpu, share, failed, first_failure)
+    phase = RestPhase(what, latency, cores, client_cpu, share, failed, first_failure)
     return phase, by_route
 
 
@@ -189,12 +192,12 @@ async def _database_floor(stack: GatewayStack, clients: int, seconds: float) -> 
         cpu, wall = time.process_time(), time.perf_counter()
         await asyncio.gather(*(client(n, wall + seconds) for n in range(clients)))
         elapsed = time.perf_counter() - wall
-        gateway_cores, postgres_cores = meter.cores()
+        cores = meter.cores()
         client_cpu = (time.process_time() - cpu) / elapsed
     finally:
         await pool.close()
     what = f"raw asyncpg: `/api/pnl`'s 3 transactions (database floor, {POOL_CONNECTIONS} connections)"
-    return RestPhase(what, Latency.of(samples, elapsed), gateway_cores, postgres_cores, (client_cpu,), share)
+    return RestPhase(what, Latency.of(samples, elapsed), cores, (client_cpu,), share)
 
 
 def _tick(trade_id: str) -> bytes:
@@ -249,10 +252,10 @@ async def _fan_out(
                     await asyncio.sleep(GRACE_S)
                     workers.send(COLLECT)
                     reports: list[FanOutReport] = await workers.areceive()
-                    gateway_cores, _ = meter.cores()
+                    cores = meter.cores()
                     lag = lag_of(sent, (inbox for report in reports for inbox in report.received))
                     client_cpu = tuple(r.cpu_s / r.wall_s for r in reports)
-                    phases.append(FanOutPhase(what, rate, len(sent), lag, gateway_cores, client_cpu, share))
+                    phases.append(FanOutPhase(what, rate, len(sent), lag, cores, client_cpu, share))
                 workers.send(STOP)
                 await workers.areceive()
     finally:

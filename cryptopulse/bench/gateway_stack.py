@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from cryptopulse.bench.processes import ServiceProcess, service_env
 from cryptopulse.servers.nats import NatsServer
@@ -125,7 +125,7 @@ def _candles() -> list[dict[str, Any]]:
 
 async def seed(database_url: str, users: int) -> tuple[uuid.UUID, ...]:
     """Migrate; create ``users`` traders with orders, fills, a position, balances and intents, and
-    the candles every chart reads: rows as the services write them (``service_role``)."""
+    the candles every chart reads: rows as the services write them (``service_role``); analyse."""
     await upgrade_async(database_url)
     engine = create_engine(database_url, pool_size=2)
     try:
@@ -159,6 +159,11 @@ async def seed(database_url: str, users: int) -> tuple[uuid.UUID, ...]:
                 )
             )
             await session.execute(insert(MarketCandle).values(_candles()))
+        async with engine.begin() as connection:
+            # As autovacuum would have long since: without statistics of the rows just loaded, the
+            # planner takes /api/pnl's latest-price join for one row and re-aggregates every
+            # candle per candle (150 ms instead of under 1).
+            await connection.execute(text("ANALYZE"))
     finally:
         await engine.dispose()
     return ids

@@ -12,6 +12,7 @@ import pytest
 from cryptopulse.bench import run
 from cryptopulse.bench.gateway import ROUTES, mix_requests, split
 from cryptopulse.bench.gateway_figures import (
+    Cores,
     FanOutPhase,
     GatewayResult,
     Lag,
@@ -125,13 +126,13 @@ def _latency(p50: float, p99: float, per_s: float, count: int = 1000) -> Latency
 
 
 def _rest(what: str, latency: Latency, *, share: float = 1.0, client: float = 0.5) -> RestPhase:
-    return RestPhase(what, latency, 0.9, 0.4, (client, client), share)
+    return RestPhase(what, latency, Cores(gateway=0.9, postgres=0.4, nats=0.0), (client, client), share)
 
 
 def _fan(what: str, rate: int, p99: float, dropped: int = 0, share: float = 1.0) -> FanOutPhase:
     lag = Lag(expected=500 * rate, delivered=500 * rate - dropped, duplicates=0, p50_ms=p99 / 4, p99_ms=p99,
               max_ms=p99 * 2)  # fmt: skip
-    return FanOutPhase(what, rate, rate, lag, 0.7, (0.3, 0.3), share)
+    return FanOutPhase(what, rate, rate, lag, Cores(gateway=0.7, postgres=0.0, nats=0.2), (0.3, 0.3), share)
 
 
 def result(
@@ -153,7 +154,9 @@ def result(
 
 def test_the_rest_verdict_judges_the_mix_p99_against_50_ms() -> None:
     assert rest_verdict(result(40.0)).endswith(": met (40.0 ms).")
-    assert rest_verdict(result(125.0)).endswith(": missed (125 ms, 2.5x the target).")
+    missed = rest_verdict(result(125.0))
+    assert ": missed (125 ms, 2.5x the target). With no pause between requests, 200 clients wait" in missed
+    assert "needs over 4,000 requests/s, where `/healthz`, which touches nothing, served 8,000/s." in missed
 
 
 def test_failed_requests_miss_the_rest_target_whatever_the_p99() -> None:
@@ -187,7 +190,8 @@ def test_the_table_shows_each_phase_beside_its_baseline() -> None:
     assert "| gateway REST mix | 1,000 | 0 | 20.0 / 40.0 | 80.0 | 900 | 4.0x |" in table
     assert "| · GET /api/orders | 200 | | 30.0 / 45.0 | 90.0 | 180 | 4.5x | | | |" in table
     assert (
-        "| gateway `/api/ws` | 20 | 20 | 10,000 | 15.0 / 60.0 | 120 | 0 | 10.0x | 0.70 | 30% + 30% |" in table
+        "| gateway `/api/ws` | 20 | 20 | 10,000 | 15.0 / 60.0 | 120 | 0 | 10.0x | 0.70 | 0.20 | 30% + 30% |"
+        in table
     )
     assert "machine was busy" not in table and "saturated" not in table
 
