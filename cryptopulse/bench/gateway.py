@@ -58,7 +58,7 @@ DEFAULT_RATES = (20, 100)
 REST_S = 5.0
 TICKS_S = 5.0
 GRACE_S = 1.0
-"""How long after the last tick the subscribers may still receive it before it counts as dropped."""
+"""How long after the last tick the subscribers may still receive it before it counts as missing."""
 POOL_CONNECTIONS = 15
 """The gateway's pool: 5 kept plus SQLAlchemy's default overflow of 10."""
 ROUTES: tuple[tuple[str, str], ...] = (

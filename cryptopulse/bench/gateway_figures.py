@@ -30,7 +30,7 @@ class Lag:
     max_ms: float
 
     @property
-    def dropped(self) -> int:
+    def missing(self) -> int:
         return self.expected - self.delivered
 
 
@@ -165,11 +165,11 @@ def fan_out_verdict(result: GatewayResult) -> str:
     if not gateway:
         return f"{target} (not measured in this run)."
     figures = ", ".join(
-        f"{ms(p.lag.p99_ms)} ms at {p.rate}/s" + (f" with {p.lag.dropped:,} dropped" if p.lag.dropped else "")
+        f"{ms(p.lag.p99_ms)} ms at {p.rate}/s" + (f" with {p.lag.missing:,} missing" if p.lag.missing else "")
         for p in gateway
     )
-    met = all(p.lag.p99_ms <= TARGET_LAG_P99_MS and p.lag.dropped == 0 for p in gateway)
-    return f"{target}, none dropped: {'met' if met else 'missed'} ({figures})."
+    met = all(p.lag.p99_ms <= TARGET_LAG_P99_MS and p.lag.missing == 0 for p in gateway)
+    return f"{target}, none missing: {'met' if met else 'missed'} ({figures})."
 
 
 def _rest_rows(result: GatewayResult) -> list[str]:
@@ -208,10 +208,10 @@ def _fan_out_rows(result: GatewayResult) -> list[str]:
         lag = phase.lag
         baseline = raw.get(phase.rate)
         vs = _ratio(lag.p99_ms, baseline.lag.p99_ms) if baseline is not None and baseline is not phase else ""
-        dropped = f"{lag.dropped:,}" + (f" (+{lag.duplicates:,} repeated)" if lag.duplicates else "")
+        missing = f"{lag.missing:,}" + (f" (+{lag.duplicates:,} repeated)" if lag.duplicates else "")
         lines.append(
             f"| {phase.what} | {phase.rate} | {phase.ticks:,} | {lag.delivered:,} "
-            f"| {ms(lag.p50_ms)} / {ms(lag.p99_ms)} | {ms(lag.max_ms)} | {dropped} | {vs} "
+            f"| {ms(lag.p50_ms)} / {ms(lag.p99_ms)} | {ms(lag.max_ms)} | {missing} | {vs} "
             f"| {phase.cores.gateway:.2f} | {phase.cores.nats:.2f} | {_cpu(phase.client_cpu)} |"
         )
     return lines
@@ -260,7 +260,7 @@ def gateway_table(result: GatewayResult) -> str:
         f"asyncpg with {result.connections} connections, as many as the gateway's pool may open.",
         f"Fan-out: {result.subscribers} WebSocket clients subscribed to BTC/USDT, split over two",
         "processes; trades published on core NATS at a fixed rate; lag = receive time - publish time by",
-        "trade id, every delivery to every client; dropped = not received within a second of the last.",
+        "trade id, every delivery to every client; missing = not received a second after the last tick.",
         f"Baseline: {result.subscribers} raw core-NATS subscribers (one connection each) of the same ticks.",
     ]
     return "\n".join(lines)

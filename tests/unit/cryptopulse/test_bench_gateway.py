@@ -34,14 +34,14 @@ def test_lag_is_receive_minus_publish_over_every_delivery_with_drops_and_repeats
         [("a", 100.030), ("a", 100.040), ("stale-1", 99.0)],  # "b" lost, "a" twice, a stranger ignored
     ]
     lag = lag_of(sent, received)
-    assert (lag.expected, lag.delivered, lag.dropped, lag.duplicates) == (4, 3, 1, 1)
+    assert (lag.expected, lag.delivered, lag.missing, lag.duplicates) == (4, 3, 1, 1)
     assert lag.p50_ms == pytest.approx(20.0) and lag.p99_ms == pytest.approx(30.0)
     assert lag.max_ms == pytest.approx(30.0)
 
 
-def test_lag_of_nothing_received_is_infinite_and_all_dropped() -> None:
+def test_lag_of_nothing_received_is_infinite_and_all_missing() -> None:
     lag = lag_of({"a": 1.0}, [[], []])
-    assert lag.dropped == 2 and lag.p99_ms == float("inf")
+    assert lag.missing == 2 and lag.p99_ms == float("inf")
 
 
 def test_a_response_head_gives_its_status_and_length() -> None:
@@ -129,8 +129,8 @@ def _rest(what: str, latency: Latency, *, share: float = 1.0, client: float = 0.
     return RestPhase(what, latency, Cores(gateway=0.9, postgres=0.4, nats=0.0), (client, client), share)
 
 
-def _fan(what: str, rate: int, p99: float, dropped: int = 0, share: float = 1.0) -> FanOutPhase:
-    lag = Lag(expected=500 * rate, delivered=500 * rate - dropped, duplicates=0, p50_ms=p99 / 4, p99_ms=p99,
+def _fan(what: str, rate: int, p99: float, missing: int = 0, share: float = 1.0) -> FanOutPhase:
+    lag = Lag(expected=500 * rate, delivered=500 * rate - missing, duplicates=0, p50_ms=p99 / 4, p99_ms=p99,
               max_ms=p99 * 2)  # fmt: skip
     return FanOutPhase(what, rate, rate, lag, Cores(gateway=0.7, postgres=0.0, nats=0.2), (0.3, 0.3), share)
 
@@ -176,9 +176,9 @@ def test_the_fan_out_verdict_judges_the_gateways_p99_against_100_ms() -> None:
 
 def test_a_drop_misses_the_fan_out_target_whatever_the_lag() -> None:
     base = result()
-    phases = (base.fan_out[0], _fan("gateway `/api/ws`", 20, 50.0, dropped=7))
+    phases = (base.fan_out[0], _fan("gateway `/api/ws`", 20, 50.0, missing=7))
     text = fan_out_verdict(dataclasses.replace(base, fan_out=phases))
-    assert ": missed (50.0 ms at 20/s with 7 dropped)." in text
+    assert ": missed (50.0 ms at 20/s with 7 missing)." in text
 
 
 def test_the_table_shows_each_phase_beside_its_baseline() -> None:
