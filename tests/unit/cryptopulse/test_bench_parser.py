@@ -64,7 +64,15 @@ def test_the_cli_runs_only_the_parser(
 ) -> None:
     monkeypatch.setattr(run, "run_parser_benchmark", bench)
     monkeypatch.setattr(run, "_save", lambda name, figures: None)
-    for name in ("_run_feed", "_run_orders", "_run_risk", "_run_kill", "_run_rules", "_run_backtest"):
+    for name in (
+        "_run_feed",
+        "_run_orders",
+        "_run_risk",
+        "_run_kill",
+        "_run_rules",
+        "_run_backtest",
+        "_run_gateway",
+    ):
         monkeypatch.setattr(run, name, lambda *a, **k: pytest.fail("ran another benchmark"))
     assert main(["bench", "--only", "parser"]) == 0
     out = capsys.readouterr().out

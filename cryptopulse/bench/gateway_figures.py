@@ -1,0 +1,266 @@
+"""The gateway benchmark's figures: fan-out lag from what was sent and received, and the tables."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from cryptopulse.bench.latency import Latency, ms, pair, percentile
+
+TARGET_REST_P99_MS = 50.0
+TARGET_LAG_P99_MS = 100.0
+"""The issue's targets on 2 cores: REST p99 with 200 concurrent clients, fan-out lag p99 to 500."""
+BUSY_BELOW = 0.8
+"""A busy loop's share of a core under this means other work on the machine inflated the figures."""
+CLIENT_SATURATED = 0.9
+"""A client process busier than this share of a core set the pace itself."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lag:
+    """Fan-out lag (receive time - publish time) over every delivery to every client."""
+
+    expected: int
+    """Ticks published x clients."""
+    delivered: int
+    duplicates: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.delivered
+
+
+def lag_of(sent: Mapping[str, float], received: Iterable[Sequence[tuple[str, float]]]) -> Lag:
+    """Lag of what each client received, by trade id against its publish time (both ``time.time()``).
+
+    Ids not in ``sent`` (a previous run's stragglers) are ignored; a second copy of an id at the
+    same client is counted as a duplicate, not a delivery.
+    """
+    lags: list[float] = []
+    clients = duplicates = 0
+    for inbox in received:
+        clients += 1
+        seen: set[str] = set()
+        for trade_id, at in inbox:
+            published = sent.get(trade_id)
+            if published is None:
+                continue
+            if trade_id in seen:
+                duplicates += 1
+                continue
+            seen.add(trade_id)
+            lags.append(at - published)
+    if not lags:
+        return Lag(len(sent) * clients, 0, duplicates, math.inf, math.inf, math.inf)
+    return Lag(
+        expected=len(sent) * clients,
+        delivered=len(lags),
+        duplicates=duplicates,
+        p50_ms=percentile(lags, 50) * 1000,
+        p99_ms=percentile(lags, 99) * 1000,
+        max_ms=max(lags) * 1000,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Cores:
+    """CPU each server process used over a phase, in cores (CPU seconds per second)."""
+
+    gateway: float
+    postgres: float
+    nats: float
+
+
+@dataclass(frozen=True, slots=True)
+class RestPhase:
+    """One closed-loop phase of ``clients`` concurrent clients."""
+
+    what: str
+    latency: Latency
+    cores: Cores
+    client_cpu: tuple[float, ...]
+    """Share of a core each client process used during the phase."""
+    cpu_share: float
+    """Share of a core a busy loop got just before the phase: under 1, something else was running."""
+    failed: int = 0
+    """Requests answered other than 200 (their time is in the latency: they were waited for too)."""
+    first_failure: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FanOutPhase:
+    what: str
+    rate: int
+    """Ticks published per second."""
+    ticks: int
+    lag: Lag
+    cores: Cores
+    client_cpu: tuple[float, ...]
+    cpu_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayResult:
+    clients: int
+    users: int
+    healthz: RestPhase
+    database: RestPhase
+    """The floor of the heaviest route's database work, over asyncpg."""
+    mix: RestPhase
+    routes: tuple[tuple[str, Latency], ...]
+    """The mix's figures route by route."""
+    subscribers: int
+    fan_out: tuple[FanOutPhase, ...]
+    connections: int
+    """Connections of the database floor's pool: as many as the gateway's pool may open."""
+    load_average: float
+
+
+def _ratio(numerator: float, denominator: float) -> str:
+    if denominator <= 0 or math.isinf(numerator):
+        return ""
+    value = numerator / denominator
+    return f"{value:.1f}x" if value < 100 else f"{value:,.0f}x"
+
+
+def _cpu(shares: Sequence[float]) -> str:
+    return " + ".join(f"{share:.0%}" for share in shares) if shares else ""
+
+
+def rest_verdict(result: GatewayResult) -> str:
+    p99 = result.mix.latency.p99_ms
+    target = (
+        f"Target: REST p99 ≤ {TARGET_REST_P99_MS:g} ms with {result.clients} concurrent clients on 2 cores"
+    )
+    if result.mix.failed:
+        return (
+            f"{target}: missed ({ms(p99)} ms, and {result.mix.failed:,} of {result.mix.latency.count:,} "
+            f"requests failed, the first with {result.mix.first_failure})."
+        )
+    if p99 <= TARGET_REST_P99_MS:
+        return f"{target}: met ({ms(p99)} ms)."
+    return (
+        f"{target}: missed ({ms(p99)} ms, {p99 / TARGET_REST_P99_MS:.1f}x the target). {littles_law(result)}"
+    )
+
+
+def littles_law(result: GatewayResult) -> str:
+    """Why a closed loop's latency is what it is: clients without a pause between requests wait,
+    on average, clients / rate (Little's law), so the target needs that rate."""
+    needed = result.clients / (TARGET_REST_P99_MS / 1000)
+    return (
+        f"With no pause between requests, {result.clients} clients wait about {result.clients} / rate "
+        f"on average (Little's law): meeting the target needs over {needed:,.0f} requests/s, where "
+        f"`/healthz`, which touches nothing, served {result.healthz.latency.per_s:,.0f}/s."
+    )
+
+
+def fan_out_verdict(result: GatewayResult) -> str:
+    target = f"Target: fan-out lag p99 ≤ {TARGET_LAG_P99_MS:g} ms to {result.subscribers} clients on 2 cores"
+    gateway = [phase for phase in result.fan_out if phase.what.startswith("gateway")]
+    if not gateway:
+        return f"{target} (not measured in this run)."
+    figures = ", ".join(
+        f"{ms(p.lag.p99_ms)} ms at {p.rate}/s" + (f" with {p.lag.missing:,} missing" if p.lag.missing else "")
+        for p in gateway
+    )
+    met = all(p.lag.p99_ms <= TARGET_LAG_P99_MS and p.lag.missing == 0 for p in gateway)
+    return f"{target}, none missing: {'met' if met else 'missed'} ({figures})."
+
+
+def _rest_rows(result: GatewayResult) -> list[str]:
+    mix = result.mix.latency
+    lines = [
+        f"| measurement ({result.clients} concurrent clients, closed loop) | requests | failed "
+        "| p50 / p99 (ms) | max (ms) | requests/s | p99 vs raw HTTP | gateway CPU (cores) "
+        "| PostgreSQL CPU (cores) | client CPU (per process) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for phase in (result.healthz, result.database, result.mix):
+        latency = phase.latency
+        lines.append(
+            f"| {phase.what} | {latency.count:,} | {phase.failed:,} | {pair(latency)} | {ms(latency.max_ms)} "
+            f"| {latency.per_s:,.0f} | {_ratio(latency.p99_ms, result.healthz.latency.p99_ms)} "
+            f"| {phase.cores.gateway:.2f} | {phase.cores.postgres:.2f} | {_cpu(phase.client_cpu)} |"
+        )
+    for route, latency in result.routes:
+        share = latency.count / mix.count if mix.count else 0.0
+        lines.append(
+            f"| · {route} | {latency.count:,} | | {pair(latency)} | {ms(latency.max_ms)} "
+            f"| {mix.per_s * share:,.0f} | {_ratio(latency.p99_ms, result.healthz.latency.p99_ms)} | | | |"
+        )
+    return lines
+
+
+def _fan_out_rows(result: GatewayResult) -> list[str]:
+    lines = [
+        f"| fan-out to {result.subscribers} clients | ticks/s | ticks | deliveries | lag p50 / p99 (ms) "
+        "| max (ms) | missing 1 s after the last | p99 vs raw NATS | gateway CPU (cores) | NATS CPU (cores) "
+        "| client CPU (per process) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    raw = {p.rate: p for p in result.fan_out if not p.what.startswith("gateway")}
+    for phase in result.fan_out:
+        lag = phase.lag
+        baseline = raw.get(phase.rate)
+        vs = _ratio(lag.p99_ms, baseline.lag.p99_ms) if baseline is not None and baseline is not phase else ""
+        missing = f"{lag.missing:,}" + (f" (+{lag.duplicates:,} repeated)" if lag.duplicates else "")
+        lines.append(
+            f"| {phase.what} | {phase.rate} | {phase.ticks:,} | {lag.delivered:,} "
+            f"| {ms(lag.p50_ms)} / {ms(lag.p99_ms)} | {ms(lag.max_ms)} | {missing} | {vs} "
+            f"| {phase.cores.gateway:.2f} | {phase.cores.nats:.2f} | {_cpu(phase.client_cpu)} |"
+        )
+    return lines
+
+
+def _warnings(result: GatewayResult) -> list[str]:
+    lines = []
+    phases: list[RestPhase | FanOutPhase] = [result.healthz, result.database, result.mix, *result.fan_out]
+    busiest = min(phase.cpu_share for phase in phases)
+    if busiest < BUSY_BELOW:
+        lines += [
+            f"**The machine was busy**: a busy loop got only {busiest:.0%} of a core before a phase (load",
+            f"average {result.load_average:.2f} at the start), so other processes competed with the run",
+            "and these figures are pessimistic.",
+            "",
+        ]
+    saturated = [phase.what for phase in phases if any(s >= CLIENT_SATURATED for s in phase.client_cpu)]
+    if saturated:
+        lines += [
+            f"**The clients saturated a core** in: {'; '.join(saturated)}. There the clients, not the",
+            "server, set the pace, and the figures are a bound on the server, not its measure.",
+            "",
+        ]
+    return lines
+
+
+def gateway_table(result: GatewayResult) -> str:
+    """The Markdown block for the README: both tables, the targets' verdicts, and what was measured."""
+    lines = [
+        *_rest_rows(result),
+        "",
+        rest_verdict(result),
+        "",
+        *_fan_out_rows(result),
+        "",
+        fan_out_verdict(result),
+        "",
+        *_warnings(result),
+        "The gateway runs as its own process (one uvicorn worker), with NATS and PostgreSQL (fsync on)",
+        f"on the same 2 cores. REST: {result.users} seeded traders (60 orders, 30 fills, a position,",
+        "balances and 20 intents each; 500 candles), one client per connection, kept alive, each signed",
+        "in as a trader and cycling through the five routes of the mix; clients split over two",
+        "processes speaking raw HTTP/1.1 (httpx would spend as much CPU as the gateway). Floors in the",
+        "same run at the same concurrency: `/healthz` of the same process (the HTTP stack alone), and",
+        "`/api/pnl`'s three transactions (role and claims set, then positions, fills, latest price) over",
+        f"asyncpg with {result.connections} connections, as many as the gateway's pool may open.",
+        f"Fan-out: {result.subscribers} WebSocket clients subscribed to BTC/USDT, split over two",
+        "processes; trades published on core NATS at a fixed rate; lag = receive time - publish time by",
+        "trade id, every delivery to every client; missing = not received a second after the last tick.",
+        f"Baseline: {result.subscribers} raw core-NATS subscribers (one connection each) of the same ticks.",
+    ]
+    return "\n".join(lines)

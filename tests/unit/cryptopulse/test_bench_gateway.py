@@ -1,0 +1,236 @@
+"""The gateway benchmark's pure parts: fan-out lag and drops, the HTTP client's reading of an
+answer, the request mix, the table and its verdicts, and the CLI choosing it. Nothing here times
+anything."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from cryptopulse.bench import run
+from cryptopulse.bench.gateway import ROUTES, mix_requests, split
+from cryptopulse.bench.gateway_figures import (
+    Cores,
+    FanOutPhase,
+    GatewayResult,
+    Lag,
+    RestPhase,
+    fan_out_verdict,
+    gateway_table,
+    lag_of,
+    rest_verdict,
+)
+from cryptopulse.bench.gateway_http import HttpConnection, HttpError, get_request, parse_head
+from cryptopulse.bench.latency import Latency
+from cryptopulse.cli import main
+
+
+def test_lag_is_receive_minus_publish_over_every_delivery_with_drops_and_repeats_counted() -> None:
+    sent = {"a": 100.0, "b": 101.0}
+    received = [
+        [("a", 100.010), ("b", 101.020)],
+        [("a", 100.030), ("a", 100.040), ("stale-1", 99.0)],  # "b" lost, "a" twice, a stranger ignored
+    ]
+    lag = lag_of(sent, received)
+    assert (lag.expected, lag.delivered, lag.missing, lag.duplicates) == (4, 3, 1, 1)
+    assert lag.p50_ms == pytest.approx(20.0) and lag.p99_ms == pytest.approx(30.0)
+    assert lag.max_ms == pytest.approx(30.0)
+
+
+def test_lag_of_nothing_received_is_infinite_and_all_missing() -> None:
+    lag = lag_of({"a": 1.0}, [[], []])
+    assert lag.missing == 2 and lag.p99_ms == float("inf")
+
+
+def test_a_response_head_gives_its_status_and_length() -> None:
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 17\r\n\r\n"
+    assert parse_head(head) == (200, 17)
+    assert parse_head(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n") == (503, 0)
+
+
+@pytest.mark.parametrize(
+    ("head", "reason"),
+    [
+        (b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n", "Transfer-Encoding"),
+        (b"HTTP/1.1 200 OK\r\nserver: x\r\n\r\n", "Content-Length header"),
+        (b"HTTP/1.1 200 OK\r\ncontent-length: ten\r\n\r\n", "numeric Content-Length"),
+        (b"SSH-2.0-OpenSSH\r\n\r\n", "status line"),
+    ],
+)
+def test_an_answer_the_client_cannot_read_is_refused_with_the_reason(head: bytes, reason: str) -> None:
+    with pytest.raises(HttpError, match=reason):
+        parse_head(head)
+
+
+async def _served(answers: list[bytes], requests: int) -> tuple[list[tuple[int, bytes]], int]:
+    """What a client reads from a server that writes ``answers`` on each connection, then closes it."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for answer in answers:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(answer)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    connection = await HttpConnection.open("127.0.0.1", port)
+    try:
+        request = get_request("127.0.0.1", port, "/x")
+        return [await connection.send(request) for _ in range(requests)], connection.reopened
+    finally:
+        await connection.close()
+        server.close()
+        await server.wait_closed()
+
+
+def _answer(body: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def test_a_kept_alive_connection_reads_answers_by_length_and_reopens_once_the_server_closed_it() -> None:
+    answers, reopened = asyncio.run(_served([_answer(b'{"a":1}'), _answer(b"[]")], requests=3))
+    assert answers == [(200, b'{"a":1}'), (200, b"[]"), (200, b'{"a":1}')]
+    assert reopened == 1
+
+
+def test_a_connection_closed_mid_answer_is_an_error_not_a_retry() -> None:
+    with pytest.raises(HttpError, match="closed"):
+        asyncio.run(_served([b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc"], requests=1))
+
+
+def test_a_request_is_a_kept_alive_get_with_its_headers() -> None:
+    request = get_request("127.0.0.1", 8000, "/api/pnl", {"Authorization": "Bearer t"})
+    assert request == b"GET /api/pnl HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nAuthorization: Bearer t\r\n\r\n"
+
+
+def test_clients_are_dealt_round_robin_over_the_processes() -> None:
+    assert split([1, 2, 3, 4, 5], 2) == [[1, 3, 5], [2, 4]]
+    assert split([1], 2) == [[1]]
+    with pytest.raises(ValueError, match="positive"):
+        split([1], 0)
+
+
+def test_each_client_asks_every_route_signed_in_as_its_trader_starting_at_its_own_route() -> None:
+    plans = mix_requests("h", 1, ["t0", "t1"], clients=3)
+    assert [route for route, _ in plans[1]] == [1, 2, 3, 4, 0]
+    assert all(sorted(r for r, _ in plan) == list(range(len(ROUTES))) for plan in plans)
+    assert b"Bearer t1" in plans[1][0][1] and b"Bearer t0" in plans[2][0][1]
+    assert b"/api/market/candles?symbol=BTC%2FUSDT&interval=1m" in dict(plans[0])[4]
+
+
+def _latency(p50: float, p99: float, per_s: float, count: int = 1000) -> Latency:
+    return Latency(count=count, p50_ms=p50, p99_ms=p99, max_ms=p99 * 2, per_s=per_s)
+
+
+def _rest(what: str, latency: Latency, *, share: float = 1.0, client: float = 0.5) -> RestPhase:
+    return RestPhase(what, latency, Cores(gateway=0.9, postgres=0.4, nats=0.0), (client, client), share)
+
+
+def _fan(what: str, rate: int, p99: float, missing: int = 0, share: float = 1.0) -> FanOutPhase:
+    lag = Lag(expected=500 * rate, delivered=500 * rate - missing, duplicates=0, p50_ms=p99 / 4, p99_ms=p99,
+              max_ms=p99 * 2)  # fmt: skip
+    return FanOutPhase(what, rate, rate, lag, Cores(gateway=0.7, postgres=0.0, nats=0.2), (0.3, 0.3), share)
+
+
+def result(
+    mix_p99: float = 40.0, ws_p99: float = 60.0, *, share: float = 1.0, client: float = 0.5
+) -> GatewayResult:
+    return GatewayResult(
+        clients=200,
+        users=200,
+        healthz=_rest("raw HTTP (baseline)", _latency(5.0, 10.0, 8000.0)),
+        database=_rest("raw asyncpg (baseline)", _latency(8.0, 20.0, 2000.0)),
+        mix=_rest("gateway REST mix", _latency(20.0, mix_p99, 900.0), share=share, client=client),
+        routes=(("GET /api/orders", _latency(30.0, 45.0, 180.0, count=200)),),
+        subscribers=500,
+        fan_out=(_fan("raw core NATS (baseline)", 20, 6.0), _fan("gateway `/api/ws`", 20, ws_p99)),
+        connections=15,
+        load_average=0.5,
+    )
+
+
+def test_the_rest_verdict_judges_the_mix_p99_against_50_ms() -> None:
+    assert rest_verdict(result(40.0)).endswith(": met (40.0 ms).")
+    missed = rest_verdict(result(125.0))
+    assert ": missed (125 ms, 2.5x the target). With no pause between requests, 200 clients wait" in missed
+    assert "needs over 4,000 requests/s, where `/healthz`, which touches nothing, served 8,000/s." in missed
+
+
+def test_failed_requests_miss_the_rest_target_whatever_the_p99() -> None:
+    base = result(40.0)
+    failing = dataclasses.replace(base.mix, failed=3, first_failure="500 b'Internal Server Error'")
+    text = rest_verdict(dataclasses.replace(base, mix=failing))
+    assert text.endswith(
+        ": missed (40.0 ms, and 3 of 1,000 requests failed, the first with 500 b'Internal Server Error')."
+    )
+    assert "| gateway REST mix | 1,000 | 3 |" in gateway_table(dataclasses.replace(base, mix=failing))
+
+
+def test_the_fan_out_verdict_judges_the_gateways_p99_against_100_ms() -> None:
+    assert ": met (60.0 ms at 20/s)." in fan_out_verdict(result(ws_p99=60.0))
+    assert ": missed (250 ms at 20/s)." in fan_out_verdict(result(ws_p99=250.0))
+
+
+def test_a_drop_misses_the_fan_out_target_whatever_the_lag() -> None:
+    base = result()
+    phases = (base.fan_out[0], _fan("gateway `/api/ws`", 20, 50.0, missing=7))
+    text = fan_out_verdict(dataclasses.replace(base, fan_out=phases))
+    assert ": missed (50.0 ms at 20/s with 7 missing)." in text
+
+
+def test_the_table_shows_each_phase_beside_its_baseline() -> None:
+    table = gateway_table(result())
+    assert (
+        "| raw HTTP (baseline) | 1,000 | 0 | 5.00 / 10.0 | 20.0 | 8,000 | 1.0x | 0.90 | 0.40 | 50% + 50% |"
+        in table
+    )
+    assert "| gateway REST mix | 1,000 | 0 | 20.0 / 40.0 | 80.0 | 900 | 4.0x |" in table
+    assert "| · GET /api/orders | 200 | | 30.0 / 45.0 | 90.0 | 180 | 4.5x | | | |" in table
+    assert (
+        "| gateway `/api/ws` | 20 | 20 | 10,000 | 15.0 / 60.0 | 120 | 0 | 10.0x | 0.70 | 0.20 | 30% + 30% |"
+        in table
+    )
+    assert "machine was busy" not in table and "saturated" not in table
+
+
+def test_the_table_says_when_the_machine_was_busy_or_the_clients_set_the_pace() -> None:
+    table = gateway_table(result(share=0.5, client=0.95))
+    assert "**The machine was busy**: a busy loop got only 50% of a core" in table
+    assert "**The clients saturated a core** in: gateway REST mix." in table
+
+
+def test_bench_runs_the_gateway_alone(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved: list[str] = []
+    monkeypatch.setattr(run, "run_gateway_benchmark", lambda **_: result())
+    monkeypatch.setattr(run, "_save", lambda name, figures: saved.append(name))
+    for name in (
+        "_run_feed",
+        "_run_orders",
+        "_run_risk",
+        "_run_kill",
+        "_run_rules",
+        "_run_parser",
+        "_run_backtest",
+    ):
+        monkeypatch.setattr(run, name, lambda *a, **k: pytest.fail("ran another benchmark"))
+    assert main(["bench", "--only", "gateway"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Measured ") and "**API gateway** (REST with 200 concurrent clients" in out
+    assert saved == ["bench-gateway.json"]
+
+
+def test_a_full_run_ends_with_the_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run, "_run_feed", lambda rates: "FEED")
+    for name in ("_run_orders", "_run_risk", "_run_kill"):
+        monkeypatch.setattr(run, name, lambda _, *, header, name=name: name)
+    for name in ("_run_rules", "_run_parser", "_run_backtest"):
+        monkeypatch.setattr(run, name, lambda *, header, name=name: name)
+    monkeypatch.setattr(run, "run_gateway_benchmark", lambda **_: result())
+    monkeypatch.setattr(run, "_save", lambda name, figures: None)
+    table = run.run_benchmarks(rates=[1], update_readme=False)
+    assert table.startswith("FEED\n\n_run_orders") and "_run_backtest\n\n**API gateway**" in table
