@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, Text, column, select, true, values
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.models.market import MarketCandle
@@ -121,26 +121,22 @@ class UserTradingRepository:
         """The last stored close of each (venue, symbol); markets without candles are left out."""
         if not markets:
             return {}
+        # One backward step down the primary key per market (LATERAL … LIMIT 1): cheap however
+        # many candles are stored, and no plan that rescans them when statistics are stale.
+        wanted = values(column("venue", Text), column("symbol", Text), name="wanted").data(list(markets))
         newest = (
-            select(
-                MarketCandle.venue,
-                MarketCandle.symbol,
-                func.max(MarketCandle.open_time).label("open_time"),
-            )
+            select(MarketCandle.close, MarketCandle.close_time)
             .where(
+                MarketCandle.venue == wanted.c.venue,
+                MarketCandle.symbol == wanted.c.symbol,
                 MarketCandle.interval == PRICE_INTERVAL,
-                tuple_(MarketCandle.venue, MarketCandle.symbol).in_(list(markets)),
             )
-            .group_by(MarketCandle.venue, MarketCandle.symbol)
-            .subquery()
+            .order_by(MarketCandle.open_time.desc())
+            .limit(1)
+            .lateral("newest")
         )
-        latest = select(MarketCandle.venue, MarketCandle.symbol, MarketCandle.close, MarketCandle.close_time)
-        query = latest.join(
-            newest,
-            (MarketCandle.venue == newest.c.venue)
-            & (MarketCandle.symbol == newest.c.symbol)
-            & (MarketCandle.open_time == newest.c.open_time)
-            & (MarketCandle.interval == PRICE_INTERVAL),
+        query = select(wanted.c.venue, wanted.c.symbol, newest.c.close, newest.c.close_time).select_from(
+            wanted.join(newest, true())
         )
         async with self._session(user_id) as session:
             rows = await session.execute(query)
