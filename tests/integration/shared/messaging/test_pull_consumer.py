@@ -11,12 +11,11 @@ import nats
 import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.js.api import StreamConfig
 
-from shared.messages import subjects
 from shared.messaging.dead_letter import DeadLetterBox
 from shared.messaging.publisher import JetStreamPublisher
 from shared.messaging.pull import PullConsumer
-from shared.messaging.streams import ensure_streams
 from shared.telemetry.metrics import create_registry
 
 pytestmark = pytest.mark.nats
@@ -25,9 +24,18 @@ pytestmark = pytest.mark.nats
 @pytest.fixture
 async def nc(nats_url: str) -> AsyncIterator[Client]:
     client = await nats.connect(nats_url)
-    await ensure_streams(client.jetstream())
     yield client
     await client.close()
+
+
+@pytest.fixture
+async def stream(nc: Client) -> AsyncIterator[str]:
+    """A stream of this test's own (``t<run>.<user>``): nothing another test published reaches it."""
+    run = f"t{uuid4().hex[:8]}"
+    js = nc.jetstream()
+    await js.add_stream(StreamConfig(name=run.upper(), subjects=[f"{run}.>"]))
+    yield run
+    await js.delete_stream(run.upper())
 
 
 class SlowFirst:
@@ -55,13 +63,15 @@ async def handled_soon(handler: SlowFirst, expected: list[bytes], within_s: floa
             await handler.changed.wait()
 
 
-def consumer(nc: Client, handler: SlowFirst, subject: str, overlap: bool, durable: str = "") -> PullConsumer:
+def consumer(
+    nc: Client, handler: SlowFirst, stream: str, subject: str, overlap: bool, durable: str = ""
+) -> PullConsumer:
     js = nc.jetstream()
     letters = DeadLetterBox(JetStreamPublisher(js), "test", create_registry())
     return PullConsumer(
         js,
         letters,
-        stream=subjects.CHAT.name,
+        stream=stream.upper(),
         subject=subject,
         durable=durable or f"test-{uuid4().hex[:8]}",
         handler=handler,
@@ -70,12 +80,11 @@ def consumer(nc: Client, handler: SlowFirst, subject: str, overlap: bool, durabl
     )
 
 
-async def test_overlapped_a_slow_message_holds_up_only_its_own_key(nc: Client) -> None:
+async def test_overlapped_a_slow_message_holds_up_only_its_own_key(nc: Client, stream: str) -> None:
     # Arrange: two users' requests on their own subjects
-    run = uuid4().hex[:8]
-    alice, bob = subjects.chat_requests(f"alice{run}"), subjects.chat_requests(f"bob{run}")
+    alice, bob = f"{stream}.alice", f"{stream}.bob"
     handler = SlowFirst(alice)
-    pulling = consumer(nc, handler, subjects.chat_requests(subjects.ANY), overlap=True)
+    pulling = consumer(nc, handler, stream, f"{stream}.*", overlap=True)
     task = asyncio.create_task(pulling.run())
     try:
         js = nc.jetstream()
@@ -100,12 +109,13 @@ async def test_overlapped_a_slow_message_holds_up_only_its_own_key(nc: Client) -
     assert pulling.handled == 4
 
 
-async def test_stopping_mid_message_leaves_it_unacknowledged_for_the_next_consumer(nc: Client) -> None:
-    run = uuid4().hex[:8]
-    alice = subjects.chat_requests(f"alice{run}")
+async def test_stopping_mid_message_leaves_it_unacknowledged_for_the_next_consumer(
+    nc: Client, stream: str
+) -> None:
+    alice = f"{stream}.alice"
     handler = SlowFirst(alice)
-    durable = f"test-{run}"
-    pulling = consumer(nc, handler, alice, overlap=True, durable=durable)
+    durable = f"test-{stream}"
+    pulling = consumer(nc, handler, stream, alice, overlap=True, durable=durable)
     task = asyncio.create_task(pulling.run())
     await nc.jetstream().publish(alice, b"alice-1")
     await asyncio.sleep(0.5)
@@ -113,5 +123,5 @@ async def test_stopping_mid_message_leaves_it_unacknowledged_for_the_next_consum
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert handler.handled == [] and pulling.handled == 0
-    info = await nc.jetstream().consumer_info(subjects.CHAT.name, durable)
+    info = await nc.jetstream().consumer_info(stream.upper(), durable)
     assert info.num_ack_pending == 1  # JetStream will deliver it again
