@@ -147,6 +147,20 @@ async def test_recent_returns_the_latest_oldest_first(repository: CandleReposito
     assert await repository.recent("live", symbol, "1m", 5) == []
 
 
+async def test_recent_bars_are_the_recent_candles_as_plain_tuples(repository: CandleRepository) -> None:
+    symbol = _symbol()
+    await repository.upsert([_candle(symbol, i, close=f"10{i}.25") for i in (3, 0, 4, 1, 2)])
+
+    bars = await repository.recent_bars("paper", symbol.replace("/", "").lower(), "1m", 3)
+    candles = await repository.recent("paper", symbol, "1m", 3)
+
+    assert [(b.open_time, b.open, b.high, b.low, b.close, b.volume) for b in bars] == [
+        (c.open_time, c.open, c.high, c.low, c.close, c.volume) for c in candles
+    ]
+    assert [b.close for b in bars] == [Decimal("102.25"), Decimal("103.25"), Decimal("104.25")]
+    assert await repository.recent_bars("paper", symbol, "1m", 0) == []
+
+
 async def test_last_open_time(repository: CandleRepository) -> None:
     symbol = _symbol()
     assert await repository.last_open_time("paper", symbol, "1m") is None
