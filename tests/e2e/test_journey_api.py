@@ -21,7 +21,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from tests.e2e.conftest import REAL_TIME, RunningStack, start_stack, stop_stack
-from tests.support.journey import Trader, sign_up
+from tests.support.journey import Trader, sign_up, wait_for_live_trades
 
 pytestmark = pytest.mark.e2e
 EVENT_TIMEOUT_S = 60
@@ -83,6 +83,7 @@ def test_a_new_trader_signs_up_with_a_funded_paper_account(stack: RunningStack, 
 def test_chatting_an_order_proposes_it_for_approval(
     stack: RunningStack, trader: Trader, journey: dict[str, Any]
 ) -> None:
+    wait_for_live_trades(stack.gateway)
     decision = asyncio.run(_chat_until_decided(stack, trader, "buy 0.01 BTC"))
     assert decision["outcome"] == "pending", (decision["check"], decision["reason"])
     intent = trader.get(f"/api/intents/{decision['intent_id']}").json()

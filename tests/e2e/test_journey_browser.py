@@ -21,7 +21,7 @@ import pytest
 
 from tests.e2e.conftest import REAL_TIME, RunningStack, start_stack, stop_stack
 from tests.support.browser import Screenshots, launch_chromium
-from tests.support.journey import PASSWORD, Trader, log_in, new_email
+from tests.support.journey import PASSWORD, Trader, log_in, new_email, wait_for_live_trades
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -123,6 +123,7 @@ def test_chatting_an_order_shows_its_proposal_card(journey: Journey) -> None:
     from playwright.sync_api import expect
 
     page, trader = journey.page, journey.trader
+    wait_for_live_trades(str(journey.client.base_url).rstrip("/"))
     chat(page, "buy 0.01 BTC")
     card = page.get_by_test_id("chat-log").get_by_test_id("proposal-card").first
     expect(card).to_have_attribute("data-status", "pending")

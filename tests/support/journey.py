@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
 import httpx
+from websockets.sync.client import connect
 
 PASSWORD = "correct horse battery staple"
 
@@ -49,3 +52,21 @@ def sign_up(client: httpx.Client, email: str | None = None) -> Trader:
     response = client.post("/api/auth/signup", json=body)
     assert response.status_code == 201, response.text
     return Trader(email, PASSWORD, response.json()["access_token"], client)
+
+
+def wait_for_live_trades(gateway: str, trades: int = 2, timeout_s: float = 60) -> None:
+    """Return once ``trades`` BTC/USDT trades came through the gateway's socket.
+
+    Until market data flows the risk gate has no reference price and, rightly, refuses every
+    order; a freshly started stack on a busy machine takes a while to get there.
+    """
+    url = gateway.replace("http", "ws") + "/api/ws?symbol=BTC/USDT&interval=1m"
+    deadline = time.monotonic() + timeout_s
+    seen = 0
+    with connect(url) as socket:
+        while seen < trades:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no BTC/USDT trades on {url} within {timeout_s:.0f} s")
+            if json.loads(socket.recv(timeout=left)).get("type") == "trade":
+                seen += 1
