@@ -12,11 +12,11 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from services.api_gateway.pnl import MarketPnl, QuoteTotals
 from shared.db.models.orders import Fill, Order
 from shared.db.models.portfolio import Balance, Position
 from shared.db.repositories.intents import IntentRecord
 from shared.domain.enums import DecisionOutcome, OrderStatus
+from shared.domain.pnl import MarketPnl, QuoteTotals
 from shared.messages.base import plain_decimal
 from shared.messages.risk import DIGEST_PATTERN
 

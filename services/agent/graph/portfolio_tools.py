@@ -2,7 +2,8 @@
 
 Everything is read for the scope's user under their own claims (``AccountReader``), so row-level
 security holds even if a query here were wrong. Prices are the latest stored closes; an asset
-without one is listed as unpriced rather than valued at a guess.
+without one is listed as unpriced rather than valued at a guess. P&L comes from
+``shared.domain.pnl``, the same arithmetic as the web app's, so chat and screen agree.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from pydantic import Field
 
 from services.agent.backtest.result import money
 from services.agent.graph.market_tools import require_known
-from services.agent.graph.pnl import cost_basis
 from services.agent.graph.tools import GraphTool, JsonValue, Tool, ToolArgs, ToolResult, ToolScope
 from services.agent.graph.users import account_of
 from services.agent.market import MarketReader
-from shared.db.models.orders import Order
+from shared.db.models.orders import Fill, Order
 from shared.db.repositories.accounts import AccountReader
+from shared.domain.pnl import FillLine, Mark, PositionLine, cost_bases, market_pnl
 from shared.domain.symbols import Symbol
 from shared.messages.base import plain_decimal
 
@@ -36,13 +37,25 @@ class OpenOrdersArgs(ToolArgs):
     symbol: Symbol | None = Field(None, description="Only this market, e.g. BTC/USDT; all when absent.")
 
 
-async def latest_price(market: MarketReader, venue: str, symbol: str) -> Decimal | None:
-    """The newest stored close of ``symbol``, or None when nothing is stored."""
+async def latest_mark(market: MarketReader, venue: str, symbol: str) -> Mark | None:
+    """The newest stored close of ``symbol`` and when it closed, or None when nothing is stored."""
     for interval in PRICE_INTERVALS:
         candles = await market.recent(venue, symbol, interval, 1)
         if candles:
-            return candles[-1].close
+            return Mark(candles[-1].close, candles[-1].close_time)
     return None
+
+
+async def latest_price(market: MarketReader, venue: str, symbol: str) -> Decimal | None:
+    """The newest stored close of ``symbol``, or None when nothing is stored."""
+    mark = await latest_mark(market, venue, symbol)
+    return None if mark is None else mark.price
+
+
+def fill_line(fill: Fill) -> FillLine:
+    return FillLine(
+        fill.venue, fill.symbol, fill.side, fill.quantity, fill.price, fill.commission, fill.commission_asset
+    )
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -101,21 +114,28 @@ def portfolio_tools(
                 }
             )
         fills = await accounts.fills(user, venue, [p.symbol for p in positions]) if positions else []
-        position_rows: list[JsonValue] = []
+        lines = [fill_line(f) for f in fills]
+        bases = cost_bases(lines)
+        marks: dict[tuple[str, str], Mark] = {}
         for position in positions:
-            basis = cost_basis(position.symbol, (f for f in fills if f.symbol == position.symbol))
-            price = await latest_price(market, venue, position.symbol)
-            average = basis.average_price
+            mark = await latest_mark(market, venue, position.symbol)
+            if mark is not None:
+                marks[(venue, position.symbol)] = mark
+        holdings = [PositionLine(venue, p.symbol, p.quantity, p.quote_spent) for p in positions]
+        position_rows: list[JsonValue] = []
+        for pnl in market_pnl(holdings, lines, marks):
+            basis = bases.get((venue, pnl.symbol))
+            average = None if basis is None else basis.average_price
             position_rows.append(
                 {
-                    "symbol": position.symbol,
-                    "quantity": plain_decimal(position.quantity),
+                    "symbol": pnl.symbol,
+                    "quantity": plain_decimal(pnl.quantity),
                     "average_price": None if average is None else plain_decimal(money(average)),
-                    "realised_pnl": plain_decimal(money(basis.realised)),
+                    "realised_pnl": plain_decimal(money(pnl.realised)),
                     "unrealised_pnl": None
-                    if price is None
-                    else plain_decimal(money(basis.unrealised(price))),
-                    "last_price": _text(price),
+                    if pnl.unrealised is None
+                    else plain_decimal(money(pnl.unrealised)),
+                    "last_price": _text(pnl.price),
                 }
             )
         return ToolResult(

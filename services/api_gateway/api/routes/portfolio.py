@@ -6,7 +6,6 @@ from fastapi import APIRouter
 
 from services.api_gateway.api.deps import CurrentUser, StateDep
 from services.api_gateway.errors import AUTH_RESPONSES, ERROR_RESPONSES
-from services.api_gateway.pnl import FillLine, Mark, PositionLine, market_pnl, totals
 from services.api_gateway.trading_schemas import (
     BalancePublic,
     BalancesPublic,
@@ -16,6 +15,7 @@ from services.api_gateway.trading_schemas import (
     PositionsPublic,
     QuoteTotalsPublic,
 )
+from shared.domain.pnl import FillLine, Mark, PositionLine, market_pnl, totals
 
 router = APIRouter(tags=["portfolio"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
 

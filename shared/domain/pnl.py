@@ -11,7 +11,9 @@ unrealised needs a cost basis, which the fills give, oldest first, at average co
   quantity, plus a base fee), at the holding's average cost.
 
 Unrealised is then ``total - realised``, so the two always add up to the position's figure. Base
-sold beyond what our fills bought (deposited coins) has no known cost: its basis counts as zero.
+sold beyond what our fills bought (deposited coins) has no known cost: its basis counts as zero,
+and the holding cannot go below zero. The web app's P&L and the copilot's ``portfolio`` tool both
+come from here, so a trader never sees two answers to "what have I made".
 Fees paid in a third asset (BNB) are left out: they have no price in the pair's quote. Amounts
 are rounded to 18 decimal places (what the database stores), half to even, after each average.
 """
@@ -80,17 +82,23 @@ class QuoteTotals:
 
 
 @dataclass(slots=True)
-class _Basis:
+class CostBasis:
+    """What one market's fills leave: the holding with a known cost, that cost, and realised P&L."""
+
     held: Decimal = ZERO
     cost: Decimal = ZERO
     realised: Decimal = ZERO
+
+    @property
+    def average_price(self) -> Decimal | None:
+        return _round(self.cost / self.held) if self.held > 0 else None
 
 
 def _round(value: Decimal) -> Decimal:
     return value.quantize(_PLACES, rounding=ROUND_HALF_EVEN)
 
 
-def _apply(basis: _Basis, fill: FillLine) -> None:
+def _apply(basis: CostBasis, fill: FillLine) -> None:
     base, quote = split_symbol(fill.symbol)
     base_fee = fill.commission if fill.commission_asset == base else ZERO
     quote_fee = fill.commission if fill.commission_asset == quote else ZERO
@@ -103,15 +111,22 @@ def _apply(basis: _Basis, fill: FillLine) -> None:
     cost_out = _round(basis.cost * covered / basis.held) if covered > 0 else ZERO
     basis.realised += fill.quantity * fill.price - quote_fee - cost_out
     basis.cost -= cost_out
-    basis.held -= leaving
+    basis.held = max(basis.held - leaving, ZERO)
+    if basis.held == 0:
+        basis.cost = ZERO
+
+
+def cost_bases(fills: Iterable[FillLine]) -> dict[Market, CostBasis]:
+    """The cost basis of every market in ``fills``, which must come oldest first."""
+    bases: dict[Market, CostBasis] = {}
+    for fill in fills:
+        _apply(bases.setdefault((fill.venue, fill.symbol), CostBasis()), fill)
+    return bases
 
 
 def realised(fills: Iterable[FillLine]) -> dict[Market, Decimal]:
     """Realised P&L per market from its fills, which must come oldest first."""
-    bases: dict[Market, _Basis] = {}
-    for fill in fills:
-        _apply(bases.setdefault((fill.venue, fill.symbol), _Basis()), fill)
-    return {market: basis.realised for market, basis in bases.items()}
+    return {market: basis.realised for market, basis in cost_bases(fills).items()}
 
 
 def market_pnl(
@@ -151,4 +166,15 @@ def totals(markets: Iterable[MarketPnl]) -> list[QuoteTotals]:
     return [by_quote[quote] for quote in sorted(by_quote)]
 
 
-__all__ = ["FillLine", "Mark", "MarketPnl", "PositionLine", "QuoteTotals", "market_pnl", "realised", "totals"]
+__all__ = [
+    "CostBasis",
+    "FillLine",
+    "Mark",
+    "MarketPnl",
+    "PositionLine",
+    "QuoteTotals",
+    "cost_bases",
+    "market_pnl",
+    "realised",
+    "totals",
+]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from services.api_gateway.pnl import FillLine, Mark, PositionLine, market_pnl, realised, totals
+from shared.domain.pnl import FillLine, Mark, PositionLine, cost_bases, market_pnl, realised, totals
 
 AT = datetime(2026, 11, 28, tzinfo=UTC)
 D = Decimal
@@ -41,6 +41,35 @@ def test_base_sold_beyond_what_was_bought_has_no_known_cost() -> None:
     fills = [fill("buy", "1", "100"), fill("sell", "2", "150")]
 
     assert realised(fills)[("paper", "BTC/USDT")] == D("200")  # 300 - 100
+
+
+def test_the_holding_never_goes_below_zero_so_a_later_buy_starts_a_fresh_basis() -> None:
+    fills = [fill("buy", "1", "100"), fill("sell", "2", "150"), fill("buy", "1", "120")]
+
+    basis = cost_bases(fills)[("paper", "BTC/USDT")]
+
+    assert (basis.held, basis.cost, basis.average_price) == (D("1"), D("120"), D("120"))
+
+
+def test_the_basis_gives_the_average_price_of_what_is_held() -> None:
+    fills = [fill("buy", "1", "100"), fill("buy", "1", "200"), fill("sell", "0.5", "300")]
+
+    basis = cost_bases(fills)[("paper", "BTC/USDT")]
+
+    assert (basis.held, basis.cost, basis.average_price) == (D("1.5"), D("225"), D("150"))
+    assert basis.realised == D("75")  # 0.5 * (300 - 150)
+
+
+def test_nothing_held_has_no_average_price() -> None:
+    basis = cost_bases([fill("buy", "1", "100"), fill("sell", "1", "90")])[("paper", "BTC/USDT")]
+
+    assert (basis.held, basis.cost, basis.average_price, basis.realised) == (0, 0, None, D("-10"))
+
+
+def test_a_commission_in_a_third_asset_is_left_out() -> None:
+    basis = cost_bases([fill("buy", "1", "100", "0.01", "BNB")])[("paper", "BTC/USDT")]
+
+    assert (basis.held, basis.cost) == (D("1"), D("100"))
 
 
 def test_realised_and_unrealised_add_up_to_the_position_marked_at_the_price() -> None:
