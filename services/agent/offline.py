@@ -27,6 +27,7 @@ from services.agent.parser import (
 from services.agent.rules.book import RuleBook
 from services.agent.rules.conditions import RuleDefinitionError
 from services.agent.rules.describe import describe_order, describe_rule
+from shared.db.repositories.rules import TooManyRules
 from shared.domain.enums import IntentSource, OrderType, VenueName
 from shared.messages.base import derived_id, utc_now
 from shared.messages.intents import TradeIntentCreated
@@ -93,7 +94,7 @@ class OfflineResponder:
     async def _rule(self, command: OrderCommand, context: ChatContext) -> str:
         try:
             record = await self._rules.create(account_of(context.user_id), command)
-        except (Refused, RuleDefinitionError) as e:
+        except (Refused, RuleDefinitionError, TooManyRules) as e:
             return f"I could not make that a standing rule: {e}."
         return (
             f"Standing rule {record.id} created: {describe_rule(command)}. It fires once, and its order "

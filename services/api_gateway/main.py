@@ -152,7 +152,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 accounts=accounts,
                 local_accounts=_local_accounts(settings, sessionmaker, accounts),
                 trading=UserTradingRepository(sessionmaker),
-                controls=UserControlsRepository(sessionmaker),
+                controls=UserControlsRepository(sessionmaker, max_live_rules=settings.rules_max_per_user),
                 kill_switches=KillSwitchRepository(sessionmaker),
                 risk_limits=RiskLimitsRepository(sessionmaker),
                 paper_accounts=_paper_accounts(settings, sessionmaker, keys),

@@ -62,6 +62,9 @@ class CommonSettings(BaseSettings):
         "http://127.0.0.1:4318/v1/traces", description="OTLP/HTTP endpoint when otel_exporter=otlp."
     )
     host: str = Field("127.0.0.1", description="Interface every service's HTTP port binds to.")
+    rules_max_per_user: int = Field(
+        100, gt=0, description="Most active or paused standing rules one user may hold (chat and API alike)."
+    )
 
 
 class PaperExchangeSettings(CommonSettings):

@@ -55,7 +55,7 @@ def build_model_graph(
     symbols = settings.agent_symbols
     return build_graph(
         chat,
-        copilot_tools(sessionmaker, sink, symbols, VENUE),
+        copilot_tools(sessionmaker, sink, symbols, VENUE, max_rules=settings.rules_max_per_user),
         checkpointer,
         prompt=system_prompt(symbols),
         max_steps=settings.agent_max_tool_steps,
@@ -75,7 +75,7 @@ def chat_consumers(
     sink = RememberingSink(JetStreamIntentSink(rt.publisher), conversations)
     budget = PostgresTokenBudget(TokenUsageRepository(sessionmaker), settings.agent_daily_token_budget)
     graph = build_model_graph(settings, sessionmaker, sink, checkpointer, budget, LlmMetrics(rt.registry))
-    rules = rule_book(sessionmaker, settings.agent_symbols, VENUE)
+    rules = rule_book(sessionmaker, settings.agent_symbols, VENUE, max_rules=settings.rules_max_per_user)
     responder = ChatResponder(
         OfflineResponder(market, sink, settings.agent_symbols, VENUE, rules=rules),
         graph=graph,

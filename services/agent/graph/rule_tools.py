@@ -22,7 +22,7 @@ from services.agent.parser.model import Bounded, Condition, OrderCommand
 from services.agent.rules.book import NoSuchRule, RuleBook, RuleNotMovable
 from services.agent.rules.conditions import RuleDefinitionError
 from services.agent.rules.describe import describe_rule
-from shared.db.repositories.rules import RuleRecord
+from shared.db.repositories.rules import RuleRecord, TooManyRules
 from shared.domain.enums import OrderSide, OrderType
 from shared.domain.symbols import Symbol
 
@@ -105,7 +105,7 @@ def rule_tools(book: RuleBook) -> list[GraphTool]:
         check_trade_grounded(args.side, args.symbol, scope.user_texts)
         try:
             record = await book.create(user, args.command())
-        except RuleDefinitionError as e:
+        except (RuleDefinitionError, TooManyRules) as e:
             raise Refused(str(e)) from e
         return ToolResult({"status": "created: active until it fires once", "rule": rule_view(record)})
 

@@ -25,10 +25,15 @@ from shared.domain.enums import VenueName
 
 
 def rule_book(
-    sessionmaker: async_sessionmaker[AsyncSession], symbols: Collection[str], venue: VenueName
+    sessionmaker: async_sessionmaker[AsyncSession],
+    symbols: Collection[str],
+    venue: VenueName,
+    *,
+    max_rules: int | None = None,
 ) -> RuleBook:
-    """The rules of ``venue`` over PostgreSQL: what ``create_rule`` and the offline chat both use."""
-    return RuleBook(RuleRepository(sessionmaker), symbols, venue.value)
+    """The rules of ``venue`` over PostgreSQL: what ``create_rule`` and the offline chat both use;
+    a user holds at most ``max_rules`` live rules (None: no cap, for tests of other things)."""
+    return RuleBook(RuleRepository(sessionmaker, max_live=max_rules), symbols, venue.value)
 
 
 def copilot_tools(
@@ -36,11 +41,13 @@ def copilot_tools(
     sink: IntentSink,
     symbols: Collection[str],
     venue: VenueName,
+    *,
+    max_rules: int | None = None,
 ) -> list[GraphTool]:
     """Return market, order, portfolio, rule, chart and backtest tools, each scoped to the caller."""
     candles = CandleRepository(sessionmaker)
     accounts = AccountReader(sessionmaker)
-    book = rule_book(sessionmaker, symbols, venue)
+    book = rule_book(sessionmaker, symbols, venue, max_rules=max_rules)
     return [
         *market_tools(candles, venue.value, symbols),
         *order_tools(sink, symbols, venue),

@@ -13,9 +13,8 @@ import uuid
 from collections.abc import Collection
 from typing import Any, Protocol
 
-from services.agent.parser.model import OrderCommand, Series
-from services.agent.rules.conditions import RuleDefinitionError
-from services.agent.rules.definition import check
+from services.agent.parser.model import OrderCommand
+from services.agent.rules.definition import check, check_markets
 from shared.db.repositories.rules import RuleRecord, RuleStatus
 
 
@@ -65,16 +64,11 @@ class RuleBook:
     async def create(self, user_id: uuid.UUID, command: OrderCommand) -> RuleRecord:
         """Validate ``command`` as the engine will, then store it as an active, fire-once rule.
 
-        Raise ``RuleDefinitionError`` saying why a command cannot be a rule.
+        Raise ``RuleDefinitionError`` saying why a command cannot be a rule, ``TooManyRules`` when
+        the user holds the most live rules allowed.
         """
         checked = check(command.model_dump(mode="json"))
-        markets = {checked.symbol} | {c.symbol for c in checked.conditions}
-        markets |= {c.value.symbol for c in checked.conditions if isinstance(c.value, Series)}
-        unknown = sorted(markets - self.symbols)
-        if unknown:
-            raise RuleDefinitionError(
-                f"{', '.join(unknown)} not traded here; known: {', '.join(sorted(self.symbols))}"
-            )
+        check_markets(checked, self.symbols)
         return await self._store.create(
             user_id, symbol=checked.symbol, definition=checked.model_dump(mode="json"), venue=self.venue
         )

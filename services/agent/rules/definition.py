@@ -8,12 +8,13 @@ is refused with the reason, never guessed at.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
-from services.agent.parser.model import OrderCommand
+from services.agent.parser.model import OrderCommand, Series
 from services.agent.rules.conditions import (
     CandleCondition,
     PriceCondition,
@@ -56,6 +57,18 @@ def check(definition: Any) -> OrderCommand:
     return command
 
 
+def check_markets(command: OrderCommand, symbols: Collection[str]) -> None:
+    """Raise ``RuleDefinitionError`` when the rule trades or watches a market not in ``symbols``:
+    the engine would never see its prices, so it could never fire."""
+    markets = {command.symbol} | {c.symbol for c in command.conditions}
+    markets |= {c.value.symbol for c in command.conditions if isinstance(c.value, Series)}
+    unknown = sorted(markets - set(symbols))
+    if unknown:
+        raise RuleDefinitionError(
+            f"{', '.join(unknown)} not traded here; known: {', '.join(sorted(symbols))}"
+        )
+
+
 def compile_rule(record: RuleRecord) -> CompiledRule:
     """Return the engine's form of ``record``; raise ``RuleDefinitionError`` for a bad definition."""
     command = check(record.definition)
@@ -74,4 +87,4 @@ def compile_rule(record: RuleRecord) -> CompiledRule:
     )
 
 
-__all__ = ["CompiledRule", "RuleDefinitionError", "check", "compile_rule"]
+__all__ = ["CompiledRule", "RuleDefinitionError", "check", "check_markets", "compile_rule"]

@@ -5,6 +5,11 @@ parser); the engine validates it on load. Firing is one compare-and-set transact
 moves only from the ``fires`` count the engine saw, while active, and not while a kill switch or
 the gate's rule throttle stops its user; the firing's intent is stored in the same transaction
 (the outbox), so a firing is never lost between commit and publish, nor made twice.
+
+A user may hold at most ``max_live`` rules that can still fire (active or paused): every rule
+costs the engine memory and a place in its indexes, so one account must not be able to fill
+them. The count and the insert run under a per-user advisory lock, so two creates at once (the
+chat and the web app, or two replicas) cannot both take the last place.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, exists, func, select, update
+from sqlalchemy import ColumnElement, case, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.models.risk import DisabledRule
@@ -43,6 +48,44 @@ class FireOutcome(StrEnum):
     """The risk gate disabled the rule (too many executions) and it was not re-enabled."""
     STALE = "stale"
     """The rule is no longer active, or fired already: another replica or a restart got there first."""
+
+
+LIVE_STATUSES = (RuleStatus.ACTIVE.value, RuleStatus.PAUSED.value)
+_RULES_LOCK_SPACE = 0x52554C45
+"""First key of the advisory lock (\"RULE\"): keeps it apart from any other lock of a user."""
+
+
+class TooManyRules(Exception):
+    """The user already holds the most live rules allowed."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"you already have the most standing rules allowed ({limit} active or paused): delete one first"
+        )
+        self.limit = limit
+
+
+def _lock_key(user_id: uuid.UUID) -> int:
+    """A signed 32-bit key from the user id (a collision only makes two users' creates queue)."""
+    return (user_id.int & 0xFFFFFFFF) - (1 << 31)
+
+
+async def insert_rule(session: AsyncSession, values: dict[str, Any], max_live: int | None) -> RuleRow:
+    """Insert a rule of ``values`` (only the columns a user may set, so it also runs as the user)
+    unless its user already holds ``max_live`` live rules: then raise ``TooManyRules``."""
+    user_id: uuid.UUID = values["user_id"]
+    if max_live is not None:
+        await session.execute(select(func.pg_advisory_xact_lock(_RULES_LOCK_SPACE, _lock_key(user_id))))
+        live = await session.scalar(
+            select(func.count())
+            .select_from(RuleRow)
+            .where(RuleRow.user_id == user_id, RuleRow.status.in_(LIVE_STATUSES))
+        )
+        if (live or 0) >= max_live:
+            raise TooManyRules(max_live)
+    row: RuleRow | None = await session.scalar(insert(RuleRow).values(**values).returning(RuleRow))
+    assert row is not None
+    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +195,11 @@ async def move(session: AsyncSession, rule_id: uuid.UUID, to: RuleStatus) -> boo
 
 
 class RuleRepository:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], *, max_live: int | None = None
+    ) -> None:
         self._sessionmaker = sessionmaker
+        self._max_live = max_live
 
     async def create(
         self,
@@ -164,12 +210,12 @@ class RuleRepository:
         venue: str = "paper",
         fire_once: bool = True,
     ) -> RuleRecord:
-        """Store an active rule; the caller has validated ``definition`` (the engine's ``check``)."""
-        row = RuleRow(user_id=user_id, venue=venue, symbol=symbol, definition=definition, fire_once=fire_once)
+        """Store an active rule; the caller has validated ``definition`` (the engine's ``check``).
+
+        Raise ``TooManyRules`` when the user holds ``max_live`` live rules already."""
+        values = {"user_id": user_id, "venue": venue, "symbol": symbol, "definition": definition}
         async with service_session(self._sessionmaker) as session:
-            session.add(row)
-            await session.flush()
-            await session.refresh(row)
+            row = await insert_rule(session, {**values, "fire_once": fire_once}, self._max_live)
             return RuleRecord.of(row)
 
     async def get(self, rule_id: uuid.UUID) -> RuleRecord | None:

@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.models.risk import KillSwitch, RiskAccountRow, RiskAuditEntry
@@ -38,8 +38,11 @@ class KillSwitches:
 
 
 class UserControlsRepository:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], *, max_live_rules: int | None = None
+    ) -> None:
         self._sessionmaker = sessionmaker
+        self._max_live_rules = max_live_rules
 
     # -- RULES -------------------------------------------------------------------------------------
 
@@ -59,13 +62,11 @@ class UserControlsRepository:
         self, user_id: uuid.UUID, *, venue: str, symbol: str, definition: dict[str, Any], fire_once: bool
     ) -> RuleRecord:
         """Store an active rule as the user (the insert policy pins ``user_id`` to the caller); the
-        caller has validated ``definition`` with the engine's ``check``."""
+        caller has validated ``definition`` with the engine's ``check``. Raise ``TooManyRules``
+        when the user holds the most live rules allowed already."""
         values = {"user_id": user_id, "venue": venue, "symbol": symbol, "definition": definition}
         async with self._session(user_id) as session:
-            row = await session.scalar(
-                insert(RuleRow).values(**values, fire_once=fire_once).returning(RuleRow)
-            )
-            assert row is not None
+            row = await rules.insert_rule(session, {**values, "fire_once": fire_once}, self._max_live_rules)
             return RuleRecord.of(row)
 
     async def rule(self, user_id: uuid.UUID, rule_id: uuid.UUID) -> RuleRecord | None:

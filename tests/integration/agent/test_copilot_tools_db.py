@@ -286,3 +286,28 @@ async def test_a_rule_on_another_venue_is_no_such_rule_here(
     with pytest.raises(NoSuchRule):
         await paper.pause(accounts.alice, testnet.id)
     assert await paper.list(accounts.alice) == []
+
+
+async def test_past_the_rule_cap_the_tool_and_the_offline_chat_refuse_with_the_reason(
+    sessionmaker: async_sessionmaker[AsyncSession], accounts: Accounts
+) -> None:
+    # Arrange: a cap of one, taken by the first rule
+    toolset = copilot_tools(sessionmaker, RecordingSink(), SYMBOLS, VenueName.PAPER, max_rules=1)
+    said = "buy 1 BTC if it drops below 105"
+    assert (await call(toolset, "create_rule", RULE, accounts.alice, said)).refusal is None
+    book = rule_book(sessionmaker, SYMBOLS, VenueName.PAPER, max_rules=1)
+    offline = OfflineResponder(CandleRepository(sessionmaker), RecordingSink(), SYMBOLS, rules=book)
+    # Act
+    by_tool = await call(toolset, "create_rule", RULE, accounts.alice, said)
+    by_chat = await offline.reply(
+        "buy 0.1 BTC if it dips below 30000", ChatContext(user_id=str(accounts.alice), request_id="req-10")
+    )
+    # Assert
+    assert (
+        by_tool.refusal
+        == "you already have the most standing rules allowed (1 active or paused): delete one first"
+    )
+    assert by_chat.text.startswith(
+        "I could not make that a standing rule: you already have the most standing rules"
+    )
+    assert len(await book.list(accounts.alice)) == 1

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.config.settings import GatewaySettings
 from shared.db.repositories.risk_accounts import RiskAccountRepository
 from shared.db.repositories.rules import RuleRepository, RuleStatus
 from shared.db.repositories.users import UserRecord
@@ -98,6 +99,16 @@ async def test_a_rule_is_created_from_a_valid_definition_as_the_engine_would_loa
         ({"definition": {**RULE_DEFINITION, "kind": "order", "conditions": []}}, "invalid_rule"),
         ({"definition": {**RULE_DEFINITION, "amount": "-1"}}, "invalid_rule"),
         ({"definition": {**RULE_DEFINITION, "symbol": "<script>"}}, "invalid_rule"),
+        (  # a market the platform does not trade: the engine would never see its price
+            {
+                "definition": {
+                    **RULE_DEFINITION,
+                    "symbol": "XRP/USDT",
+                    "conditions": [{**RULE_DEFINITION["conditions"][0], "symbol": "XRP/USDT"}],
+                }
+            },
+            "invalid_rule",
+        ),
         (
             {"definition": {**RULE_DEFINITION, "conditions": [{"indicator": "price", "op": "<"}]}},
             "invalid_rule",
@@ -117,6 +128,26 @@ async def test_a_rule_the_engine_would_refuse_is_a_422_and_is_not_stored(
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == code and response.json()["error"]["message"]
     assert (await api.get("/api/rules", headers=bearer(alice.id))).json()["data"] == []
+
+
+async def test_past_the_most_live_rules_a_user_may_hold_a_create_is_a_409_and_stores_nothing(
+    api: httpx.AsyncClient, db: DB, alice: UserRecord
+) -> None:
+    # Arrange: one place short of the cap (the default, 100)
+    cap = GatewaySettings.model_fields["rules_max_per_user"].default
+    for _ in range(cap - 1):
+        await seed_rule(db, alice.id)
+    auth = bearer(alice.id)
+
+    # Act
+    last = await api.post("/api/rules", json={"definition": RULE_DEFINITION}, headers=auth)
+    one_more = await api.post("/api/rules", json={"definition": RULE_DEFINITION}, headers=auth)
+
+    # Assert
+    assert last.status_code == 201, last.text
+    assert one_more.status_code == 409 and one_more.json()["error"]["code"] == "too_many_rules"
+    assert f"({cap} active or paused)" in one_more.json()["error"]["message"]
+    assert len(await RuleRepository(db).list(alice.id)) == cap
 
 
 async def test_an_oversized_rule_is_a_413_and_is_not_stored(

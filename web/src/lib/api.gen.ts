@@ -403,7 +403,8 @@ export interface paths {
         put?: never;
         /**
          * Create Rule
-         * @description Store an active rule for the caller (201), or say why its definition is not one (422).
+         * @description Store an active rule for the caller (201), or say why its definition is not one (422) or
+         *     why the caller may not add one (409).
          */
         post: operations["rules-create_rule"];
         delete?: never;
@@ -3514,6 +3515,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller holds the most live rules allowed */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

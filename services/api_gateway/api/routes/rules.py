@@ -1,7 +1,9 @@
 """The caller's standing rules: create, list, pause, resume, delete.
 
 A new rule's definition is checked exactly as the rules engine checks it on load (its
-``check``), so a rule the engine would refuse is a 422 with the engine's reason, never stored.
+``check``), and its markets must be ones the API trades, so a rule the engine would refuse or
+never see a price for is a 422 with the reason, never stored. A user holds at most
+``rules_max_per_user`` live rules: one more is a 409.
 
 Changes run as the caller, so row-level security (and the column grants, which let users touch
 only a rule's status and definition) limit them to the caller's rules: another user's rule id is
@@ -17,16 +19,23 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from services.agent.rules.conditions import RuleDefinitionError
-from services.agent.rules.definition import check
+from services.agent.rules.definition import check, check_markets
 from services.api_gateway.api.deps import CurrentUser, StateDep
 from services.api_gateway.control_schemas import RuleCreate, RulePublic
 from services.api_gateway.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError, ErrorBody
 from services.api_gateway.pagination import DEFAULT_LIMIT, Limit, Offset, Page, page_of
-from shared.db.repositories.rules import RuleRecord, RuleStatus
+from shared.db.repositories.rules import RuleRecord, RuleStatus, TooManyRules
 
 router = APIRouter(prefix="/rules", tags=["rules"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
 
 RuleIdPath = Annotated[uuid.UUID, Path(description="The rule's id.")]
+CREATE_RESPONSES: dict[int | str, dict[str, object]] = {
+    status.HTTP_201_CREATED: {"model": RulePublic, "description": "Created, active"},
+    status.HTTP_409_CONFLICT: {
+        "model": ErrorBody,
+        "description": "The caller holds the most live rules allowed",
+    },
+}
 MOVE_RESPONSES: dict[int | str, dict[str, object]] = {
     status.HTTP_409_CONFLICT: {"model": ErrorBody, "description": "The rule's status does not allow this"},
 }
@@ -45,21 +54,26 @@ async def list_rules(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=RulePublic,
-    responses={status.HTTP_201_CREATED: {"model": RulePublic, "description": "Created, active"}},
+    responses=CREATE_RESPONSES,
 )
 async def create_rule(state: StateDep, user: CurrentUser, body: RuleCreate) -> RulePublic:
-    """Store an active rule for the caller (201), or say why its definition is not one (422)."""
+    """Store an active rule for the caller (201), or say why its definition is not one (422) or
+    why the caller may not add one (409)."""
     try:
         command = check(body.definition)
+        check_markets(command, state.settings.gateway_symbols)
     except RuleDefinitionError as e:
         raise ApiError(422, "invalid_rule", str(e)) from None
-    rule = await state.controls.create_rule(
-        user.sub,
-        venue=body.venue,
-        symbol=command.symbol,
-        definition=command.model_dump(mode="json"),
-        fire_once=body.fire_once,
-    )
+    try:
+        rule = await state.controls.create_rule(
+            user.sub,
+            venue=body.venue,
+            symbol=command.symbol,
+            definition=command.model_dump(mode="json"),
+            fire_once=body.fire_once,
+        )
+    except TooManyRules as e:
+        raise ApiError(409, "too_many_rules", str(e)) from None
     return RulePublic.of(rule)
 
 
