@@ -65,6 +65,19 @@ def auth_settings(
 
 
 @pytest.fixture(scope="module")
+def auth_gateway(auth_settings: AuthSettings) -> Iterator[str]:
+    """A gateway with local accounts on, served for the module."""
+    with serve_in_thread(create_app(auth_settings())) as url:
+        yield url
+
+
+@pytest.fixture
+async def auth_client(auth_gateway: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=auth_gateway, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
 async def auth_sessionmaker(auth_database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = create_engine(auth_database_url)
     yield create_sessionmaker(engine)

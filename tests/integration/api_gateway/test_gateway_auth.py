@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -17,69 +16,38 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.api_gateway.main import create_app
 from shared.db.models import RefreshToken, User
 from shared.db.tenancy import service_session
-from tests.integration.api_gateway.conftest import AUTH_JWT_SECRET, AuthSettings
-from tests.support.asgi_server import serve_in_thread
+from tests.integration.api_gateway.auth_support import (
+    AUTH,
+    PASSWORD,
+    bearer,
+    email_for,
+    refresh,
+    sign_up,
+    signup_body,
+)
+from tests.integration.api_gateway.conftest import AUTH_JWT_SECRET
 
 pytestmark = [pytest.mark.nats, pytest.mark.postgres]
-
-AUTH = "/api/auth"
-PASSWORD = "correct horse battery"
-
-
-def email_for(name: str) -> str:
-    return f"{name}-{uuid4().hex[:12]}@example.com"
-
-
-def signup_body(email: str, **overrides: Any) -> dict[str, Any]:
-    return {"email": email, "password": PASSWORD, "display_name": "Alice", **overrides}
-
-
-def bearer(session: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {session['access_token']}"}
-
-
-@pytest.fixture(scope="module")
-def gateway(auth_settings: AuthSettings) -> Iterator[str]:
-    with serve_in_thread(create_app(auth_settings())) as url:
-        yield url
-
-
-@pytest.fixture
-async def client(gateway: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
-        yield client
-
-
-async def sign_up(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
-    response = await client.post(f"{AUTH}/signup", json=signup_body(email))
-    assert response.status_code == 201, response.text
-    session: dict[str, Any] = response.json()
-    return session
-
-
-async def refresh(client: httpx.AsyncClient, token: str) -> httpx.Response:
-    return await client.post(f"{AUTH}/refresh", json={"refresh_token": token})
 
 
 # -- THE JOURNEY -----------------------------------------------------------------------------------
 
 
-async def test_signup_login_me_refresh_reuse_detection_and_logout(client: httpx.AsyncClient) -> None:
+async def test_signup_login_me_refresh_reuse_detection_and_logout(auth_client: httpx.AsyncClient) -> None:
     # Arrange: an account, and a second sign-in of it (another device, another family)
     email = email_for("journey")
-    signed_up = await sign_up(client, email)
-    login = await client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD})
+    signed_up = await sign_up(auth_client, email)
+    login = await auth_client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD})
     assert login.status_code == 200, login.text
     device = login.json()
 
     # Act: /me, then one refresh, then the spent token shown again
-    me = await client.get(f"{AUTH}/me", headers=bearer(device))
-    rotated = await refresh(client, device["refresh_token"])
-    replayed = await refresh(client, device["refresh_token"])
-    after_theft = await refresh(client, rotated.json()["refresh_token"])
+    me = await auth_client.get(f"{AUTH}/me", headers=bearer(device))
+    rotated = await refresh(auth_client, device["refresh_token"])
+    replayed = await refresh(auth_client, device["refresh_token"])
+    after_theft = await refresh(auth_client, rotated.json()["refresh_token"])
 
     # Assert: the rotation worked once; the replay revoked its family (the rotated token too) ...
     assert signed_up["user"]["email"] == email and signed_up["token_type"] == "bearer"
@@ -97,11 +65,11 @@ async def test_signup_login_me_refresh_reuse_detection_and_logout(client: httpx.
     }
     assert after_theft.status_code == 401 and "already used" in after_theft.json()["error"]["message"]
     # ... but not the sign-up's family, until logout revokes it
-    still = await refresh(client, signed_up["refresh_token"])
+    still = await refresh(auth_client, signed_up["refresh_token"])
     assert still.status_code == 200
-    logout = await client.post(f"{AUTH}/logout", json={"refresh_token": still.json()["refresh_token"]})
+    logout = await auth_client.post(f"{AUTH}/logout", json={"refresh_token": still.json()["refresh_token"]})
     assert logout.status_code == 204 and logout.content == b""
-    gone = await refresh(client, still.json()["refresh_token"])
+    gone = await refresh(auth_client, still.json()["refresh_token"])
     assert gone.status_code == 401
     assert (
         gone.json()["error"]["message"]
@@ -110,9 +78,9 @@ async def test_signup_login_me_refresh_reuse_detection_and_logout(client: httpx.
 
 
 async def test_the_access_token_is_supabase_shaped_short_lived_and_works_on_other_routes(
-    client: httpx.AsyncClient,
+    auth_client: httpx.AsyncClient,
 ) -> None:
-    session = await sign_up(client, email_for("shape"))
+    session = await sign_up(auth_client, email_for("shape"))
 
     claims = jwt.decode(
         session["access_token"],
@@ -120,7 +88,7 @@ async def test_the_access_token_is_supabase_shaped_short_lived_and_works_on_othe
         algorithms=["HS256"],
         audience="authenticated",
     )
-    keys = await client.get("/api/exchange-keys", headers=bearer(session))
+    keys = await auth_client.get("/api/exchange-keys", headers=bearer(session))
 
     assert claims["sub"] == session["user"]["id"] and claims["role"] == "authenticated"
     assert claims["app_metadata"] == {"role": "user"} and claims["email"] == session["user"]["email"]
@@ -128,17 +96,17 @@ async def test_the_access_token_is_supabase_shaped_short_lived_and_works_on_othe
     assert keys.status_code == 200 and keys.json() == {"data": [], "count": 0}
 
 
-async def test_an_unknown_or_garbage_refresh_token_is_refused(client: httpx.AsyncClient) -> None:
-    unknown = await refresh(client, "x" * 43)
+async def test_an_unknown_or_garbage_refresh_token_is_refused(auth_client: httpx.AsyncClient) -> None:
+    unknown = await refresh(auth_client, "x" * 43)
 
     assert unknown.status_code == 401
     assert unknown.json()["error"]["message"] == "refresh token refused: unknown refresh token"
 
 
 async def test_an_expired_refresh_token_is_refused(
-    client: httpx.AsyncClient, auth_sessionmaker: async_sessionmaker[AsyncSession]
+    auth_client: httpx.AsyncClient, auth_sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    session = await sign_up(client, email_for("expired"))
+    session = await sign_up(auth_client, email_for("expired"))
     digest = hashlib.sha256(session["refresh_token"].encode()).digest()
     async with service_session(auth_sessionmaker) as db:
         row = await db.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest))
@@ -146,43 +114,43 @@ async def test_an_expired_refresh_token_is_refused(
         row.created_at = datetime.now(UTC) - timedelta(days=40)
         row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
 
-    response = await refresh(client, session["refresh_token"])
+    response = await refresh(auth_client, session["refresh_token"])
 
     assert response.status_code == 401
     assert response.json()["error"]["message"] == "refresh token refused: expired refresh token"
 
 
-async def test_logout_of_an_unknown_token_is_a_quiet_204(client: httpx.AsyncClient) -> None:
-    response = await client.post(f"{AUTH}/logout", json={"refresh_token": "never-issued"})
+async def test_logout_of_an_unknown_token_is_a_quiet_204(auth_client: httpx.AsyncClient) -> None:
+    response = await auth_client.post(f"{AUTH}/logout", json={"refresh_token": "never-issued"})
 
     assert response.status_code == 204
 
 
 async def test_two_refreshes_racing_with_one_token_leave_one_winner_and_revoke_the_family(
-    client: httpx.AsyncClient,
+    auth_client: httpx.AsyncClient,
 ) -> None:
-    session = await sign_up(client, email_for("race"))
+    session = await sign_up(auth_client, email_for("race"))
 
     first, second = await asyncio.gather(
-        refresh(client, session["refresh_token"]), refresh(client, session["refresh_token"])
+        refresh(auth_client, session["refresh_token"]), refresh(auth_client, session["refresh_token"])
     )
 
     assert sorted([first.status_code, second.status_code]) == [200, 401]
     winner = first if first.status_code == 200 else second
-    assert (await refresh(client, winner.json()["refresh_token"])).status_code == 401
+    assert (await refresh(auth_client, winner.json()["refresh_token"])).status_code == 401
 
 
 # -- ACCOUNTS --------------------------------------------------------------------------------------
 
 
 async def test_addresses_are_stored_in_lower_case_and_taken_whatever_the_case(
-    client: httpx.AsyncClient,
+    auth_client: httpx.AsyncClient,
 ) -> None:
     email = email_for("Carol").replace("carol", "Carol.X").upper().replace("EXAMPLE.COM", "Example.COM")
 
-    first = await client.post(f"{AUTH}/signup", json=signup_body(email))
-    again = await client.post(f"{AUTH}/signup", json=signup_body(email.lower()))
-    login = await client.post(f"{AUTH}/login", json={"email": email.swapcase(), "password": PASSWORD})
+    first = await auth_client.post(f"{AUTH}/signup", json=signup_body(email))
+    again = await auth_client.post(f"{AUTH}/signup", json=signup_body(email.lower()))
+    login = await auth_client.post(f"{AUTH}/login", json={"email": email.swapcase(), "password": PASSWORD})
 
     assert first.status_code == 201 and first.json()["user"]["email"] == email.lower()
     assert again.status_code == 409
@@ -192,13 +160,15 @@ async def test_addresses_are_stored_in_lower_case_and_taken_whatever_the_case(
     assert login.status_code == 200 and login.json()["user"]["id"] == first.json()["user"]["id"]
 
 
-async def test_wrong_password_and_unknown_address_get_the_same_answer(client: httpx.AsyncClient) -> None:
+async def test_wrong_password_and_unknown_address_get_the_same_answer(auth_client: httpx.AsyncClient) -> None:
     email = email_for("same")
-    await sign_up(client, email)
+    await sign_up(auth_client, email)
 
-    wrong = await client.post(f"{AUTH}/login", json={"email": email, "password": "not the password"})
-    unknown = await client.post(f"{AUTH}/login", json={"email": email_for("nobody"), "password": PASSWORD})
-    not_an_address = await client.post(f"{AUTH}/login", json={"email": "nobody", "password": PASSWORD})
+    wrong = await auth_client.post(f"{AUTH}/login", json={"email": email, "password": "not the password"})
+    unknown = await auth_client.post(
+        f"{AUTH}/login", json={"email": email_for("nobody"), "password": PASSWORD}
+    )
+    not_an_address = await auth_client.post(f"{AUTH}/login", json={"email": "nobody", "password": PASSWORD})
 
     expected = {"error": {"code": "invalid_credentials", "message": "invalid email or password"}}
     for response in (wrong, unknown, not_an_address):
@@ -216,9 +186,9 @@ async def test_wrong_password_and_unknown_address_get_the_same_answer(client: ht
     ],
 )
 async def test_me_refuses_forged_tokens_with_the_reason(
-    client: httpx.AsyncClient, case: str, reason: str
+    auth_client: httpx.AsyncClient, case: str, reason: str
 ) -> None:
-    session = await sign_up(client, email_for("forged"))
+    session = await sign_up(auth_client, email_for("forged"))
     claims = jwt.decode(
         session["access_token"],
         AUTH_JWT_SECRET.get_secret_value(),
@@ -233,7 +203,7 @@ async def test_me_refuses_forged_tokens_with_the_reason(
         "wrong audience": lambda: jwt.encode({**claims, "aud": "anon"}, secret),
     }[case]()
 
-    response = await client.get(f"{AUTH}/me", headers={"Authorization": f"Bearer {forged}"})
+    response = await auth_client.get(f"{AUTH}/me", headers={"Authorization": f"Bearer {forged}"})
 
     assert response.status_code == 401
     assert response.json() == {"error": {"code": "invalid_token", "message": f"token refused: {reason}"}}
@@ -281,7 +251,7 @@ async def test_me_refuses_forged_tokens_with_the_reason(
     ],
 )
 async def test_a_bad_signup_is_a_422_with_the_reason_and_stores_nothing(
-    client: httpx.AsyncClient,
+    auth_client: httpx.AsyncClient,
     auth_sessionmaker: async_sessionmaker[AsyncSession],
     body: dict[str, Any],
     message: str,
@@ -289,7 +259,7 @@ async def test_a_bad_signup_is_a_422_with_the_reason_and_stores_nothing(
     async with service_session(auth_sessionmaker) as db:
         before = await db.scalar(select(func.count()).select_from(User))
 
-    response = await client.post(f"{AUTH}/signup", json=body)
+    response = await auth_client.post(f"{AUTH}/signup", json=body)
 
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == "invalid_request"
@@ -325,9 +295,9 @@ async def test_a_bad_signup_is_a_422_with_the_reason_and_stores_nothing(
     ],
 )
 async def test_malformed_bodies_are_a_422_with_the_reason(
-    client: httpx.AsyncClient, path: str, content: bytes, message: str
+    auth_client: httpx.AsyncClient, path: str, content: bytes, message: str
 ) -> None:
-    response = await client.post(
+    response = await auth_client.post(
         f"{AUTH}{path}", content=content, headers={"Content-Type": "application/json"}
     )
 
@@ -335,8 +305,8 @@ async def test_malformed_bodies_are_a_422_with_the_reason(
     assert message in response.json()["error"]["message"]
 
 
-async def test_an_oversized_body_is_a_413_before_any_hashing(client: httpx.AsyncClient) -> None:
-    response = await client.post(
+async def test_an_oversized_body_is_a_413_before_any_hashing(auth_client: httpx.AsyncClient) -> None:
+    response = await auth_client.post(
         f"{AUTH}/signup", json=signup_body("big@example.com", display_name="x" * 20_000)
     )
 
@@ -353,13 +323,13 @@ async def test_an_oversized_body_is_a_413_before_any_hashing(client: httpx.Async
     ],
 )
 async def test_a_hostile_display_name_is_stored_and_returned_verbatim_and_breaks_nothing(
-    client: httpx.AsyncClient, auth_sessionmaker: async_sessionmaker[AsyncSession], display_name: str
+    auth_client: httpx.AsyncClient, auth_sessionmaker: async_sessionmaker[AsyncSession], display_name: str
 ) -> None:
     email = email_for("hostile")
 
-    created = await client.post(f"{AUTH}/signup", json=signup_body(email, display_name=display_name))
-    me = await client.get(f"{AUTH}/me", headers=bearer(created.json()))
-    login = await client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD})
+    created = await auth_client.post(f"{AUTH}/signup", json=signup_body(email, display_name=display_name))
+    me = await auth_client.get(f"{AUTH}/me", headers=bearer(created.json()))
+    login = await auth_client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD})
 
     assert created.status_code == 201 and me.json()["display_name"] == display_name
     assert me.headers["content-type"] == "application/json"
@@ -373,9 +343,9 @@ async def test_a_hostile_display_name_is_stored_and_returned_verbatim_and_breaks
 
 
 async def test_openapi_documents_every_auth_route_with_examples_and_the_error_body(
-    client: httpx.AsyncClient,
+    auth_client: httpx.AsyncClient,
 ) -> None:
-    spec = (await client.get("/openapi.json")).json()
+    spec = (await auth_client.get("/openapi.json")).json()
 
     routes = {
         ("post", "/signup"): {"201", "400", "403", "409", "413", "422", "503"},

@@ -5,7 +5,7 @@ changes, sign-up turned off, and Supabase-issued tokens checked against a real J
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -27,59 +27,29 @@ from shared.auth.tokens import issue_token
 from shared.db.models import UserCredential
 from shared.db.repositories.users import UserRepository
 from shared.db.tenancy import service_session
+from tests.integration.api_gateway.auth_support import AUTH, PASSWORD, email_for, log_in, sign_up
 from tests.integration.api_gateway.conftest import AUTH_JWT_SECRET, AuthSettings
 from tests.support.asgi_server import serve_in_thread
 
 pytestmark = [pytest.mark.nats, pytest.mark.postgres]
 
-AUTH = "/api/auth"
-PASSWORD = "correct horse battery"
 INVALID = {"error": {"code": "invalid_credentials", "message": "invalid email or password"}}
-
-
-def email_for(name: str) -> str:
-    return f"{name}-{uuid4().hex[:12]}@example.com"
-
-
-@pytest.fixture(scope="module")
-def gateway(auth_settings: AuthSettings) -> Iterator[str]:
-    with serve_in_thread(create_app(auth_settings())) as url:
-        yield url
-
-
-@pytest.fixture
-async def client(gateway: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
-        yield client
-
-
-async def sign_up(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
-    response = await client.post(
-        f"{AUTH}/signup", json={"email": email, "password": PASSWORD, "display_name": "Dana"}
-    )
-    assert response.status_code == 201, response.text
-    session: dict[str, Any] = response.json()
-    return session
-
-
-async def log_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
-    return await client.post(f"{AUTH}/login", json={"email": email, "password": password})
 
 
 # -- LOGIN THROTTLING ------------------------------------------------------------------------------
 
 
 async def test_the_sixth_failure_within_the_window_is_a_429_even_with_the_right_password(
-    client: httpx.AsyncClient,
+    auth_client: httpx.AsyncClient,
 ) -> None:
     # Arrange
     email = email_for("throttled")
-    await sign_up(client, email)
+    await sign_up(auth_client, email)
 
     # Act
-    failures = [await log_in(client, email, "wrong password!") for _ in range(5)]
-    throttled = await log_in(client, email, "wrong password!")
-    right_password = await log_in(client, email)
+    failures = [await log_in(auth_client, email, "wrong password!") for _ in range(5)]
+    throttled = await log_in(auth_client, email, "wrong password!")
+    right_password = await log_in(auth_client, email)
 
     # Assert
     assert [(r.status_code, r.json()) for r in failures] == [(401, INVALID)] * 5
@@ -95,21 +65,21 @@ async def test_the_sixth_failure_within_the_window_is_a_429_even_with_the_right_
         }
 
 
-async def test_an_unknown_address_is_throttled_like_a_known_one(client: httpx.AsyncClient) -> None:
+async def test_an_unknown_address_is_throttled_like_a_known_one(auth_client: httpx.AsyncClient) -> None:
     nobody = email_for("nobody")
 
-    answers = [(await log_in(client, nobody)).status_code for _ in range(6)]
+    answers = [(await log_in(auth_client, nobody)).status_code for _ in range(6)]
 
     assert answers == [401, 401, 401, 401, 401, 429]
 
 
-async def test_a_successful_login_forgets_the_addresss_failures(client: httpx.AsyncClient) -> None:
+async def test_a_successful_login_forgets_the_addresss_failures(auth_client: httpx.AsyncClient) -> None:
     email = email_for("forgiven")
-    await sign_up(client, email)
+    await sign_up(auth_client, email)
 
-    before = [(await log_in(client, email, "wrong password!")).status_code for _ in range(4)]
-    success = await log_in(client, email)
-    after = [(await log_in(client, email, "wrong password!")).status_code for _ in range(4)]
+    before = [(await log_in(auth_client, email, "wrong password!")).status_code for _ in range(4)]
+    success = await log_in(auth_client, email)
+    after = [(await log_in(auth_client, email, "wrong password!")).status_code for _ in range(4)]
 
     assert before == after == [401] * 4 and success.status_code == 200
 
@@ -181,13 +151,13 @@ def test_a_listed_address_signs_up_as_admin_and_is_demoted_once_unlisted(auth_se
 
 
 async def test_a_login_under_new_argon2_parameters_rehashes_the_stored_password(
-    client: httpx.AsyncClient,
+    auth_client: httpx.AsyncClient,
     auth_settings: AuthSettings,
     auth_sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     # Arrange: an account hashed under the cheap parameters
     email = email_for("rehash")
-    user_id = UUID((await sign_up(client, email))["user"]["id"])
+    user_id = UUID((await sign_up(auth_client, email))["user"]["id"])
     old_hash = await stored_hash(auth_sessionmaker, user_id)
 
     # Act: the operator raises the cost, and the user logs in
@@ -216,10 +186,10 @@ async def stored_hash(sessionmaker: async_sessionmaker[AsyncSession], user_id: U
 
 
 async def test_with_signup_off_new_accounts_are_refused_and_existing_ones_still_log_in(
-    client: httpx.AsyncClient, auth_settings: AuthSettings
+    auth_client: httpx.AsyncClient, auth_settings: AuthSettings
 ) -> None:
     email = email_for("existing")
-    await sign_up(client, email)
+    await sign_up(auth_client, email)
 
     with serve_in_thread(create_app(auth_settings(auth_local_signup=False))) as url:
         async with httpx.AsyncClient(base_url=url, timeout=10) as other:

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import httpx
 import pytest
@@ -16,65 +14,34 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.api_gateway.main import create_app
 from shared.db.models import RefreshToken, UserCredential
 from shared.db.tenancy import anonymous_session, claims_for, service_session, user_session
 from shared.telemetry.logging import JsonFormatter
-from tests.integration.api_gateway.conftest import AuthSettings
-from tests.support.asgi_server import serve_in_thread
+from tests.integration.api_gateway.auth_support import (
+    AUTH,
+    PASSWORD,
+    bearer,
+    email_for,
+    refresh,
+    sign_up,
+)
 
 pytestmark = [pytest.mark.nats, pytest.mark.postgres]
 
-AUTH = "/api/auth"
-PASSWORD = "correct horse battery"
-
-
-def email_for(name: str) -> str:
-    return f"{name}-{uuid4().hex[:12]}@example.com"
-
-
-def bearer(session: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {session['access_token']}"}
-
-
-@pytest.fixture(scope="module")
-def gateway(auth_settings: AuthSettings) -> Iterator[str]:
-    with serve_in_thread(create_app(auth_settings())) as url:
-        yield url
-
-
-@pytest.fixture
-async def client(gateway: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
-        yield client
-
-
-async def sign_up(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
-    response = await client.post(
-        f"{AUTH}/signup", json={"email": email, "password": PASSWORD, "display_name": "Eve"}
-    )
-    assert response.status_code == 201, response.text
-    session: dict[str, Any] = response.json()
-    return session
-
-
-async def refresh(client: httpx.AsyncClient, token: str) -> httpx.Response:
-    return await client.post(f"{AUTH}/refresh", json={"refresh_token": token})
-
 
 async def test_the_password_hash_is_never_returned_and_the_database_keeps_only_hashes(
-    client: httpx.AsyncClient, auth_sessionmaker: async_sessionmaker[AsyncSession]
+    auth_client: httpx.AsyncClient, auth_sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     # Arrange
     email = email_for("hash")
-    session = await sign_up(client, email)
+    session = await sign_up(auth_client, email)
     user_id = UUID(session["user"]["id"])
 
     # Act
     responses = [
-        await client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD}),
-        await client.get(f"{AUTH}/me", headers=bearer(session)),
-        await refresh(client, session["refresh_token"]),
+        await auth_client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD}),
+        await auth_client.get(f"{AUTH}/me", headers=bearer(session)),
+        await refresh(auth_client, session["refresh_token"]),
     ]
     async with service_session(auth_sessionmaker) as db:
         password_hash = await db.scalar(
@@ -95,10 +62,10 @@ async def test_the_password_hash_is_never_returned_and_the_database_keeps_only_h
 
 @pytest.mark.parametrize("table", ["user_credentials", "refresh_tokens", "login_failures"])
 async def test_the_sign_in_tables_are_unreadable_as_authenticated_or_anon(
-    client: httpx.AsyncClient, auth_sessionmaker: async_sessionmaker[AsyncSession], table: str
+    auth_client: httpx.AsyncClient, auth_sessionmaker: async_sessionmaker[AsyncSession], table: str
 ) -> None:
-    session = await sign_up(client, email_for("sql"))
-    await client.post(
+    session = await sign_up(auth_client, email_for("sql"))
+    await auth_client.post(
         f"{AUTH}/login", json={"email": session["user"]["email"], "password": "wrong password!"}
     )
     own_claims = claims_for(UUID(session["user"]["id"]))
@@ -115,7 +82,7 @@ async def test_the_sign_in_tables_are_unreadable_as_authenticated_or_anon(
 
 
 async def test_no_password_hash_or_token_appears_in_a_log_record(
-    client: httpx.AsyncClient,
+    auth_client: httpx.AsyncClient,
     auth_sessionmaker: async_sessionmaker[AsyncSession],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -124,17 +91,19 @@ async def test_no_password_hash_or_token_appears_in_a_log_record(
     email = email_for("logs")
 
     # Act: the happy paths and the refusals that carry a password or a token
-    session = await sign_up(client, email)
-    login = (await client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD})).json()
-    await client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD + "!"})
-    await client.post(f"{AUTH}/signup", json={"email": email, "password": PASSWORD, "display_name": "Eve"})
-    await client.post(
+    session = await sign_up(auth_client, email)
+    login = (await auth_client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD})).json()
+    await auth_client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD + "!"})
+    await auth_client.post(
+        f"{AUTH}/signup", json={"email": email, "password": PASSWORD, "display_name": "Eve"}
+    )
+    await auth_client.post(
         f"{AUTH}/signup", json={"email": email_for("x"), "password": "short!", "display_name": "E"}
     )
-    rotated = (await refresh(client, login["refresh_token"])).json()
-    await refresh(client, login["refresh_token"])  # reuse: the family goes
-    await client.get(f"{AUTH}/me", headers=bearer(session))
-    await client.post(f"{AUTH}/logout", json={"refresh_token": session["refresh_token"]})
+    rotated = (await refresh(auth_client, login["refresh_token"])).json()
+    await refresh(auth_client, login["refresh_token"])  # reuse: the family goes
+    await auth_client.get(f"{AUTH}/me", headers=bearer(session))
+    await auth_client.post(f"{AUTH}/logout", json={"refresh_token": session["refresh_token"]})
     async with service_session(auth_sessionmaker) as db:
         user_id = UUID(session["user"]["id"])
         password_hash = await db.scalar(
