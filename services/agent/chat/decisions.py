@@ -35,7 +35,10 @@ def explain(decision: RiskDecisionMade, origin: Origin | None) -> str:
             return f"Approved{by}: {what}. The order goes to the exchange now."
         case DecisionOutcome.PENDING:
             until = "" if decision.expires_at is None else f" before {_utc(decision.expires_at)}"
-            return f"Waiting for your approval: {what}. Approve or reject it on the approvals page{until}."
+            return (
+                f"Waiting for your approval: {what}. "
+                f"Approve or reject it on its card or under Pending approvals{until}."
+            )
         case DecisionOutcome.DENIED:
             check = f" by the {decision.check} check" if decision.check else ""
             return f"Denied{check}: {what}{_because(decision.reason)}"

@@ -229,7 +229,7 @@ async def test_a_decision_is_explained_in_the_conversation_that_asked_for_the_tr
     assert (told.conversation_id, told.final, told.correlation_id) == ("c7", True, intent.intent_id)
     assert told.text == (
         "Waiting for your approval: buy 0.01 BTC/USDT at market. "
-        "Approve or reject it on the approvals page before 2030-01-02 03:04:05 UTC."
+        "Approve or reject it on its card or under Pending approvals before 2030-01-02 03:04:05 UTC."
     )
     assert other.conversation_id == "default"
     assert other.text == (

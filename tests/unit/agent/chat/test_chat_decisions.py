@@ -32,7 +32,7 @@ def decision(outcome: DecisionOutcome, **fields: object) -> RiskDecisionMade:
         (
             decision(D.PENDING, digest="0" * 64, expires_at=datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC)),
             "Waiting for your approval: buy 0.01 BTC/USDT at market. "
-            "Approve or reject it on the approvals page before 2030-05-06 07:08:09 UTC.",
+            "Approve or reject it on its card or under Pending approvals before 2030-05-06 07:08:09 UTC.",
         ),
         (
             decision(D.DENIED, check="balance", reason="needs 300 USDT, has 12."),
