@@ -3,7 +3,9 @@
 On the paper venue nobody owns an exchange account to take keys from: the simulator opens one on
 request (``POST /admin/accounts``). The gateway does it, because it is where accounts are made:
 at sign-up, and again at login for an account whose earlier attempt failed (the paper exchange
-was down), so a failure costs a delay, never a user who can never trade. The key pair goes
+was down), so a failure costs a delay, never a user who can never trade. Users of an identity
+provider (Supabase) never sign up or log in here: ``/api/auth/me`` and the socket's sign-in,
+which every client calls first, open theirs. The key pair goes
 through the exchange-key repository like a key the user typed in (encrypted, write-only, labelled
 ``paper``), and the starting balances the exchange confirmed are stored as the venue's report, so
 the risk gate sees the funds before the executor's first reconciliation of the user.

@@ -104,6 +104,8 @@ async def _auth(state: GatewayState, client: ClientFeed, request: dict[str, Any]
         # A valid token of someone with no account here (e.g. issued by Supabase before sign-up).
         state.users_hub.sign_out(client)
         return _error("no_account", "this token's user has no account here: sign up first")
+    if state.paper_accounts is not None:  # an identity provider's user never signed up here
+        await state.paper_accounts.try_ensure(claims.sub)
     who = SignedIn.of(claims)
     state.users_hub.sign_in(client, who)
     return _event("authenticated", user_id=who.user_id, expires_at=to_ms(who.expires_at))

@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cryptopulse.servers.ports import free_port
 from services.api_gateway.main import create_app
+from shared.auth.tokens import issue_token
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
+from shared.db.repositories.users import UserRepository
 from shared.exchange.binance import create_binance
 from shared.secrets.factory import build_cipher
-from tests.integration.api_gateway.conftest import AuthSettings
+from tests.integration.api_gateway.conftest import AUTH_JWT_SECRET, AuthSettings
 from tests.support.asgi_server import serve_in_thread
 from tests.support.paper import PaperServer
 
@@ -121,3 +123,25 @@ async def test_with_the_paper_exchange_down_sign_up_still_works_and_the_next_log
     response = await client.post("/api/auth/login", json={"email": session["email"], "password": PASSWORD})
     assert response.status_code == 200, response.text
     assert len(await paper_keys(client, response.json())) == 1
+
+
+async def test_a_user_the_identity_provider_made_gets_a_paper_account_at_the_first_me(
+    client: httpx.AsyncClient,
+    auth_settings: AuthSettings,
+    auth_sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    # Arrange: Supabase made the account (its row carries Supabase's id); it never signs up here
+    user = await UserRepository(auth_sessionmaker).create(f"supa-{uuid4().hex[:12]}@example.com", "S")
+    session = {"access_token": issue_token(AUTH_JWT_SECRET, user.id)}
+    assert await paper_keys(client, session) == []
+
+    # Act
+    first = await client.get("/api/auth/me", headers=bearer(session))
+    again = await client.get("/api/auth/me", headers=bearer(session))
+
+    # Assert: one funded account, opened once
+    assert first.status_code == again.status_code == 200
+    (key,) = await paper_keys(client, session)
+    assert key["label"] == "paper"
+    balances = await client.get("/api/balances", headers=bearer(session))
+    assert {b["asset"]: Decimal(b["free"]) for b in balances.json()["data"]} == FUNDS

@@ -94,6 +94,9 @@ export interface paths {
         /**
          * Me
          * @description The signed-in user's own account, read under their claims (row-level security).
+         *
+         *     A user whose account the identity provider made (Supabase) never signs up or logs in here, so
+         *     this first call of every client is where their paper account is opened, if they have none.
          */
         get: operations["auth-me"];
         put?: never;

@@ -370,8 +370,13 @@ async def log_out(state: StateDep, body: RefreshBody) -> Response:
     },
 )
 async def me(state: StateDep, user: CurrentUser) -> UserPublic:
-    """The signed-in user's own account, read under their claims (row-level security)."""
+    """The signed-in user's own account, read under their claims (row-level security).
+
+    A user whose account the identity provider made (Supabase) never signs up or logs in here, so
+    this first call of every client is where their paper account is opened, if they have none."""
     record = await state.accounts.profile(claims_for(user.sub))
     if record is None:
         raise ApiError(403, "unknown_user", f"no CryptoPulse user {user.sub}; sign up first")
+    if state.paper_accounts is not None:
+        await state.paper_accounts.try_ensure(user.sub)
     return UserPublic.of(record)
