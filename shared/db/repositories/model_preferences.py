@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.models.model_preferences import ModelPreference
+from shared.db.repositories.exchange_keys import RewrapReport
 from shared.db.repositories.risk_audit import record
 from shared.db.tenancy import claims_for, service_session, user_session
 from shared.domain.model_choice import (
@@ -242,6 +243,46 @@ class ModelPreferenceRepository:
             )
         binding = key_binding(key_id, user_id, own)
         return await asyncio.to_thread(self._cipher.decrypt, row.own_key_ciphertext, binding)
+
+    async def rewrap_all(self) -> RewrapReport:
+        """Move every own key this cipher made under an older key version to the current one.
+
+        Run after ``cipher.rotate()``, beside ``ExchangeKeyRepository.rewrap_all`` (``cryptopulse
+        keys rewrap`` does both). A row that does not open is skipped and reported by user id.
+        """
+        current = await asyncio.to_thread(self._cipher.current_version)
+        rewrapped = 0
+        failed: list[uuid.UUID] = []
+        query = (
+            select(ModelPreference)
+            .where(
+                ModelPreference.own_key_cipher == self._cipher.name, ModelPreference.own_key_version < current
+            )
+            .order_by(ModelPreference.user_id)
+            .with_for_update()
+        )
+        async with service_session(self._sessionmaker) as session:
+            for row in (await session.scalars(query)).all():
+                own = _own_of(row)
+                assert own is not None and row.own_key_id is not None and row.own_key_ciphertext is not None
+                binding = key_binding(row.own_key_id, row.user_id, own)
+                try:
+                    ciphertext = await asyncio.to_thread(self._cipher.rewrap, row.own_key_ciphertext, binding)
+                except SecretsError as error:
+                    failed.append(row.user_id)
+                    logger.warning(
+                        "model key not rewrapped",
+                        extra={"user_id": str(row.user_id), "reason": type(error).__name__},
+                    )
+                    continue
+                row.own_key_ciphertext = ciphertext
+                row.own_key_version = self._cipher.version_of(ciphertext)
+                rewrapped += 1
+        logger.info(
+            "model keys rewrapped",
+            extra={"key_version": current, "rewrapped": rewrapped, "failed": len(failed)},
+        )
+        return RewrapReport(current, rewrapped, tuple(failed))
 
     async def _locked_row(self, session: AsyncSession, user_id: uuid.UUID) -> ModelPreference:
         await session.execute(

@@ -323,3 +323,25 @@ async def test_migration_0009_downgrades_to_0008_and_reapplies(create_database: 
     assert await current_revision(url) == "0008"
     await upgrade_async(url)
     assert await current_revision(url) == "0009"
+
+
+async def test_a_master_key_rotation_then_rewrap_all_moves_the_own_key_and_it_still_opens(
+    repository: ModelPreferenceRepository,
+    cipher: EnvelopeCipher,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    alice: UserRecord,
+) -> None:
+    own = OwnProviderChange("openai", "gpt-4o-mini", api_key=KEY)
+    stored = await repository.set(alice.id, choice="own", own=own, server_providers=SERVER, actor="a")
+    assert cipher.rotate() == 2
+
+    # Other tests' keys, made under their own master key files, share this database: they are
+    # reported as failures and must not stop this user's key from moving.
+    report = await repository.rewrap_all()
+
+    assert report.key_version == 2 and report.rewrapped >= 1 and alice.id not in report.failed
+    row = await _row(sessionmaker, alice)
+    assert row is not None and row.own_key_version == 2
+    assert stored.own_key_id is not None
+    opened = await repository.load_own_key(alice.id, stored.own_key_id)
+    assert opened is not None and opened.get_secret_value() == KEY.get_secret_value()
