@@ -175,16 +175,6 @@ class LlmProvider(BaseModel):
         0, ge=0, le=5, description="The client's own retries; 0 because the next provider is the retry."
     )
 
-    @field_validator("name")
-    @classmethod
-    def _not_a_reserved_choice(cls, value: str) -> str:
-        # Users choose "auto", "offline", "own" or a provider's name: the names must not collide.
-        from shared.domain.model_choice import RESERVED_CHOICES
-
-        if value in RESERVED_CHOICES:
-            raise ValueError(f"{value!r} is reserved for users' model choices; name the provider otherwise")
-        return value
-
 
 class LlmProvidersSettings(CommonSettings):
     """The server's model providers: the agent calls them, the gateway lists their names and models."""
@@ -195,6 +185,23 @@ class LlmProvidersSettings(CommonSettings):
         "timeout_s, max_retries}; the next is tried on a timeout, a 429 or a 5xx. Empty: offline mode "
         "(the command parser and indicator summaries answer) unless a user adds their own provider.",
     )
+
+    @field_validator("agent_llm_providers")
+    @classmethod
+    def _names_free_for_users(cls, value: tuple[LlmProvider, ...]) -> tuple[LlmProvider, ...]:
+        # Users choose "auto", "offline", "own" or a provider's name, and their own providers are
+        # named "own-<preset>": server names must collide with neither, nor with each other.
+        from shared.domain.model_choice import OWN_PROVIDER_PREFIX, RESERVED_CHOICES
+
+        names = [p.name for p in value]
+        for name in names:
+            if name in RESERVED_CHOICES or name.startswith(OWN_PROVIDER_PREFIX):
+                raise ValueError(
+                    f"{name!r} is reserved for users' model choices; name the provider otherwise"
+                )
+        if len(set(names)) != len(names):
+            raise ValueError(f"expected distinct provider names, were {', '.join(names)}")
+        return value
 
 
 class RiskGateSettings(CommonSettings):

@@ -24,6 +24,9 @@ OWN = "own"
 RESERVED_CHOICES = frozenset((AUTO, OFFLINE, OWN))
 """Choices that are not server provider names (and that no server provider may be named)."""
 
+OWN_PROVIDER_PREFIX = "own-"
+"""Users' own providers are named ``own-<preset>`` in logs and metrics; server providers may not be."""
+
 PROVIDER_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,40}$"
 """A server provider's name, as ``LlmProvider.name`` allows it."""
 
@@ -172,6 +175,7 @@ __all__ = [
     "OFFLINE",
     "OLLAMA_DEFAULT_BASE_URL",
     "OWN",
+    "OWN_PROVIDER_PREFIX",
     "PRESETS",
     "PRESET_BASE_URLS",
     "PROVIDER_NAME_PATTERN",

@@ -11,21 +11,19 @@ from collections.abc import Sequence
 from pydantic import SecretStr
 
 from shared.config.settings import LlmProvider
-from shared.domain.model_choice import OFFLINE, OWN, OwnProvider
-
-OWN_PREFIX = "own-"
-"""Names of users' own providers (``own-openai``): in logs and metrics, never a user id or URL."""
+from shared.domain.model_choice import OFFLINE, OWN, OWN_PROVIDER_PREFIX, OwnProvider
 
 
 def own_llm_provider(own: OwnProvider, api_key: SecretStr | None) -> LlmProvider:
-    """The user's own provider as a client configuration (one per preset name in metrics)."""
+    """The user's own provider as a client configuration, named ``own-<preset>`` in logs and metrics
+    (never a user id or a URL)."""
     return LlmProvider(
-        name=f"{OWN_PREFIX}{own.preset}", base_url=own.endpoint, model=own.model, api_key=api_key
+        name=f"{OWN_PROVIDER_PREFIX}{own.preset}", base_url=own.endpoint, model=own.model, api_key=api_key
     )
 
 
 def is_own(provider_name: str) -> bool:
-    return provider_name.startswith(OWN_PREFIX)
+    return provider_name.startswith(OWN_PROVIDER_PREFIX)
 
 
 def provider_order(
@@ -45,4 +43,4 @@ def provider_order(
     return (*chosen, *(p for p in server if p.name != choice))
 
 
-__all__ = ["OWN_PREFIX", "is_own", "own_llm_provider", "provider_order"]
+__all__ = ["is_own", "own_llm_provider", "provider_order"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from shared.config.settings import LlmProvider
+from shared.config.settings import LlmProvider, LlmProvidersSettings
 from shared.domain.model_choice import (
     OLLAMA_DEFAULT_BASE_URL,
     InvalidModelChoice,
@@ -107,7 +107,15 @@ def test_an_unknown_preset_is_refused() -> None:
         own_provider("azure", "m", None)
 
 
-@pytest.mark.parametrize("name", ["auto", "offline", "own"])
+@pytest.mark.parametrize("name", ["auto", "offline", "own", "own-openai"])
 def test_server_providers_may_not_take_a_reserved_choice_as_their_name(name: str) -> None:
     with pytest.raises(ValidationError, match="reserved"):
-        LlmProvider(name=name, base_url="http://127.0.0.1:1/v1", model="m")
+        LlmProvidersSettings(
+            agent_llm_providers=(LlmProvider(name=name, base_url="http://127.0.0.1:1/v1", model="m"),)
+        )
+
+
+def test_server_provider_names_are_distinct() -> None:
+    twice = LlmProvider(name="main", base_url="http://127.0.0.1:1/v1", model="m")
+    with pytest.raises(ValidationError, match="distinct"):
+        LlmProvidersSettings(agent_llm_providers=(twice, twice))
