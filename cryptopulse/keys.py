@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 if TYPE_CHECKING:
     from shared.db.repositories.exchange_keys import ExchangeKeyInfo, ExchangeKeyRepository
+    from shared.db.repositories.model_preferences import ModelPreferenceRepository
 
 Prompt = Callable[[str], str]
 VENUE_CHOICES = ("paper", "testnet", "live")
@@ -101,7 +102,11 @@ def _as_json(info: ExchangeKeyInfo) -> dict[str, Any]:
 
 
 async def _dispatch(
-    repository: ExchangeKeyRepository, args: argparse.Namespace, stdin: TextIO, stdout: TextIO
+    repository: ExchangeKeyRepository,
+    args: argparse.Namespace,
+    stdin: TextIO,
+    stdout: TextIO,
+    model_keys: ModelPreferenceRepository | None = None,
 ) -> int:
     command: str = args.keys_command
     if command in ("add", "rotate"):
@@ -122,11 +127,16 @@ async def _dispatch(
             for info in infos:
                 print(_describe(info), file=stdout)
     else:  # rewrap
-        return await _rewrap(repository, args, stdout)
+        return await _rewrap(repository, args, stdout, model_keys)
     return 0
 
 
-async def _rewrap(repository: ExchangeKeyRepository, args: argparse.Namespace, stdout: TextIO) -> int:
+async def _rewrap(
+    repository: ExchangeKeyRepository,
+    args: argparse.Namespace,
+    stdout: TextIO,
+    model_keys: ModelPreferenceRepository | None,
+) -> int:
     import asyncio
 
     cipher = repository.cipher
@@ -137,20 +147,32 @@ async def _rewrap(repository: ExchangeKeyRepository, args: argparse.Namespace, s
     print(f"rewrapped {report.rewrapped} stored key(s) to {cipher.name} v{report.key_version}", file=stdout)
     for key_id in report.failed:
         print(f"could not rewrap key {key_id} (does not decrypt with this cipher)", file=sys.stderr)
-    return 1 if report.failed else 0
+    failed = bool(report.failed)
+    if model_keys is not None:
+        models = await model_keys.rewrap_all()
+        print(
+            f"rewrapped {models.rewrapped} model key(s) to {cipher.name} v{models.key_version}", file=stdout
+        )
+        for user_id in models.failed:
+            print(f"could not rewrap the model key of user {user_id} (does not decrypt)", file=sys.stderr)
+        failed = failed or bool(models.failed)
+    return 1 if failed else 0
 
 
 async def _run_async(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     from shared.config.settings import SecretsSettings
     from shared.db.engine import create_engine, create_sessionmaker
     from shared.db.repositories.exchange_keys import ExchangeKeyRepository
+    from shared.db.repositories.model_preferences import ModelPreferenceRepository
     from shared.secrets.factory import build_cipher
 
     settings = SecretsSettings()
     engine = create_engine(settings.database_url)
     try:
-        repository = ExchangeKeyRepository(create_sessionmaker(engine), build_cipher(settings))
-        return await _dispatch(repository, args, stdin, stdout)
+        sessionmaker, cipher = create_sessionmaker(engine), build_cipher(settings)
+        repository = ExchangeKeyRepository(sessionmaker, cipher)
+        model_keys = ModelPreferenceRepository(sessionmaker, cipher)
+        return await _dispatch(repository, args, stdin, stdout, model_keys)
     finally:
         await engine.dispose()
 

@@ -23,6 +23,7 @@ from services.api_gateway.api.routes import (
     limits,
     market,
     mode,
+    model_settings,
     orders,
     portfolio,
     rules,
@@ -45,6 +46,7 @@ from shared.db.repositories.credentials import AccountRepository
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
 from shared.db.repositories.kill_switches import KillSwitchRepository
 from shared.db.repositories.login_failures import LoginFailureRepository
+from shared.db.repositories.model_preferences import ModelPreferenceRepository
 from shared.db.repositories.portfolio import PortfolioRepository
 from shared.db.repositories.refresh_tokens import RefreshTokenRepository
 from shared.db.repositories.risk_limits import RiskLimitsRepository
@@ -139,7 +141,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             assert runtime.publisher is not None
             sessionmaker = runtime.sessionmaker()
             accounts = AccountRepository(sessionmaker)
-            keys = ExchangeKeyRepository(sessionmaker, build_cipher(settings))
+            cipher = build_cipher(settings)
+            keys = ExchangeKeyRepository(sessionmaker, cipher)
             app.state.gateway = GatewayState(
                 settings=settings,
                 candles=CandleRepository(sessionmaker),
@@ -155,6 +158,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 controls=UserControlsRepository(sessionmaker, max_live_rules=settings.rules_max_per_user),
                 kill_switches=KillSwitchRepository(sessionmaker),
                 risk_limits=RiskLimitsRepository(sessionmaker),
+                model_preferences=ModelPreferenceRepository(sessionmaker, cipher),
                 paper_accounts=_paper_accounts(settings, sessionmaker, keys),
             )
             try:
@@ -176,7 +180,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     api.include_router(auth.router)
     api.include_router(market.router)
     api.include_router(exchange_keys.router)
-    for trading in (intents, orders, portfolio, rules, mode, kill_switch, limits, audit):
+    for trading in (intents, orders, portfolio, rules, mode, kill_switch, limits, model_settings, audit):
         api.include_router(trading.router)
     api.include_router(ws.router)
     app.include_router(api)

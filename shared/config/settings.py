@@ -179,60 +179,32 @@ class LlmProvider(BaseModel):
     )
 
 
-class AgentSettings(CommonSettings):
-    """The copilot."""
+class LlmProvidersSettings(CommonSettings):
+    """The server's model providers: the agent calls them, the gateway lists their names and models."""
 
-    agent_port: int = Field(8102, description="agent health and metrics port.")
     agent_llm_providers: tuple[LlmProvider, ...] = Field(
         (),
         description="Model providers tried in order, as a JSON list of {name, base_url, model, api_key, "
         "timeout_s, max_retries}; the next is tried on a timeout, a 429 or a 5xx. Empty: offline mode "
-        "(the command parser and indicator summaries answer).",
+        "(the command parser and indicator summaries answer) unless a user adds their own provider.",
     )
-    agent_max_tool_steps: int = Field(
-        8, ge=1, le=50, description="Model turns per chat message before the copilot stops calling tools."
-    )
-    agent_symbols: CsvTuple = Field(
-        DEFAULT_SYMBOLS, description="Symbols the copilot reads and may propose orders on."
-    )
-    agent_daily_token_budget: int = Field(
-        200_000, ge=0, description="Model tokens per user per UTC day; 0 disables the model for everyone."
-    )
-    agent_chat_concurrency: int = Field(
-        8, ge=1, le=256, description="Chat requests answered at once (different users; one user's in order)."
-    )
-    agent_chat_chunk_chars: int = Field(
-        200, ge=1, le=8000, description="A streamed reply chunk is sent once it holds this many characters."
-    )
-    agent_chat_flush_s: float = Field(
-        0.05, gt=0, le=5, description="Seconds a streamed reply's text may wait before it is sent as a chunk."
-    )
-    agent_chat_ack_wait_s: float = Field(
-        120.0,
-        gt=0,
-        description="Seconds JetStream waits for a chat request's ack before redelivering it (a model "
-        "answer with tool calls can take a while).",
-    )
-    agent_rules_reload_s: float = Field(
-        1.0,
-        gt=0,
-        le=3600,
-        description="Seconds between looks for created, paused, resumed or deleted rules (also retries "
-        "firings a kill switch or the gate's rule throttle held back).",
-    )
-    agent_rules_outbox_s: float = Field(
-        5.0,
-        gt=0,
-        le=3600,
-        description="Seconds between resends of committed rule firings whose publish was not confirmed.",
-    )
-    agent_rules_stale_after_s: float = Field(
-        60.0,
-        gt=0,
-        le=86_400,
-        description="Ticks and candles older than this (a backlog replayed after downtime) move prices and "
-        "charts but fire no rule.",
-    )
+
+    @field_validator("agent_llm_providers")
+    @classmethod
+    def _names_free_for_users(cls, value: tuple[LlmProvider, ...]) -> tuple[LlmProvider, ...]:
+        # Users choose "auto", "offline", "own" or a provider's name, and their own providers are
+        # named "own-<preset>": server names must collide with neither, nor with each other.
+        from shared.domain.model_choice import OWN_PROVIDER_PREFIX, RESERVED_CHOICES
+
+        names = [p.name for p in value]
+        for name in names:
+            if name in RESERVED_CHOICES or name.startswith(OWN_PROVIDER_PREFIX):
+                raise ValueError(
+                    f"{name!r} is reserved for users' model choices; name the provider otherwise"
+                )
+        if len(set(names)) != len(names):
+            raise ValueError(f"expected distinct provider names, were {', '.join(names)}")
+        return value
 
 
 class RiskGateSettings(CommonSettings):
@@ -281,8 +253,8 @@ class SecretsSettings(CommonSettings):
     master_key_file: Path = Field(
         Path(".cryptopulse/master.key"),
         description="Master key ring (mode 0600, created on first use) for AES-256-GCM envelope "
-        "encryption of exchange keys when Vault is not configured. Keep it out of the database "
-        "and its backups.",
+        "encryption of exchange keys and users' own model keys when Vault is not configured. Keep it "
+        "out of the database and its backups.",
     )
 
     @field_validator("master_key_file")
@@ -291,8 +263,59 @@ class SecretsSettings(CommonSettings):
         return value.expanduser().resolve()
 
 
-class GatewaySettings(SecretsSettings):
-    """The API gateway that serves the web app; reads the secrets settings to encrypt exchange keys.
+class AgentSettings(SecretsSettings, LlmProvidersSettings):
+    """The copilot; reads the secrets settings to decrypt users' own model keys."""
+
+    agent_port: int = Field(8102, description="agent health and metrics port.")
+    agent_max_tool_steps: int = Field(
+        8, ge=1, le=50, description="Model turns per chat message before the copilot stops calling tools."
+    )
+    agent_symbols: CsvTuple = Field(
+        DEFAULT_SYMBOLS, description="Symbols the copilot reads and may propose orders on."
+    )
+    agent_daily_token_budget: int = Field(
+        200_000, ge=0, description="Model tokens per user per UTC day; 0 disables the model for everyone."
+    )
+    agent_chat_concurrency: int = Field(
+        8, ge=1, le=256, description="Chat requests answered at once (different users; one user's in order)."
+    )
+    agent_chat_chunk_chars: int = Field(
+        200, ge=1, le=8000, description="A streamed reply chunk is sent once it holds this many characters."
+    )
+    agent_chat_flush_s: float = Field(
+        0.05, gt=0, le=5, description="Seconds a streamed reply's text may wait before it is sent as a chunk."
+    )
+    agent_chat_ack_wait_s: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds JetStream waits for a chat request's ack before redelivering it (a model "
+        "answer with tool calls can take a while).",
+    )
+    agent_rules_reload_s: float = Field(
+        1.0,
+        gt=0,
+        le=3600,
+        description="Seconds between looks for created, paused, resumed or deleted rules (also retries "
+        "firings a kill switch or the gate's rule throttle held back).",
+    )
+    agent_rules_outbox_s: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="Seconds between resends of committed rule firings whose publish was not confirmed.",
+    )
+    agent_rules_stale_after_s: float = Field(
+        60.0,
+        gt=0,
+        le=86_400,
+        description="Ticks and candles older than this (a backlog replayed after downtime) move prices and "
+        "charts but fire no rule.",
+    )
+
+
+class GatewaySettings(SecretsSettings, LlmProvidersSettings):
+    """The API gateway that serves the web app; reads the secrets settings to encrypt exchange keys
+    and users' own model keys, and the providers' names and models to offer them as choices.
 
     Without ``jwt_secret`` the gateway still starts (market data needs no sign-in), and the routes
     that need a signed-in user answer 503 saying what is missing.
@@ -491,6 +514,7 @@ __all__ = [
     "ExecutorSettings",
     "GatewaySettings",
     "LlmProvider",
+    "LlmProvidersSettings",
     "MarketFeedSettings",
     "PaperExchangeSettings",
     "RiskGateSettings",

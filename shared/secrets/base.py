@@ -19,8 +19,8 @@ from pydantic import SecretStr
 CipherName = Literal["vault", "envelope"]
 """How a ciphertext was made; stored beside it so a process knows whether it can decrypt it."""
 
-SecretPurpose = Literal["api_key", "api_secret"]
-"""Which half of an exchange credential a ciphertext holds."""
+SecretPurpose = Literal["api_key", "api_secret", "model_api_key"]
+"""Which half of an exchange credential a ciphertext holds, or a user's own model provider key."""
 
 BINDING_DOMAIN = "cryptopulse/exchange-key/v1"
 """Changes only with an incompatible binding format: every stored ciphertext depends on it."""

@@ -2,7 +2,8 @@
 
 Each request takes the next ``Reply``: an error status, a delay (to make the client time out),
 text and/or tool calls, answered as one JSON completion or, for ``stream: true``, as server-sent
-``chat.completion.chunk`` events in OpenAI's format. Request bodies are recorded for assertions.
+``chat.completion.chunk`` events in OpenAI's format. Request bodies, and the ``Authorization``
+header each request carried, are recorded for assertions.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class ScriptedOpenAI:
     replies: list[Reply]
     model: str = "scripted-model"
     requests: list[dict[str, Any]] = field(default_factory=list)
+    authorizations: list[str | None] = field(default_factory=list)
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -54,6 +56,7 @@ class ScriptedOpenAI:
         async def completions(request: Request) -> Response:
             body = await request.json()
             self.requests.append(body)
+            self.authorizations.append(request.headers.get("authorization"))
             if not self.replies:
                 return _error(400, "the script has no reply left")
             reply = self.replies.pop(0)

@@ -1,5 +1,6 @@
 """Assemble the chat service from settings: market reader, intent sink, responders, the model
-graph (only when providers are configured) and the two durable consumers.
+router (each user's preference picks the provider order; a graph per order) and the two durable
+consumers.
 
 ``agent-chat`` reads ``chat.request.*``: one user's requests are answered in order (the
 consumer keys by subject, which names the user), different users' at the same time, at most
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.agent.chat.conversations import ConversationMap, RememberingSink
 from services.agent.chat.decisions import DecisionNotifier
+from services.agent.chat.model_router import GraphBuilder, ModelRouter
 from services.agent.chat.request_handler import ChatRequestHandler
 from services.agent.chat.responder import ChatResponder, Chunking
 from services.agent.graph.graph import CopilotGraph, build_graph
@@ -23,16 +25,18 @@ from services.agent.graph.prompts import system_prompt
 from services.agent.graph.sink import IntentSink, JetStreamIntentSink
 from services.agent.graph.toolbox import copilot_tools, rule_book
 from services.agent.llm.budget import PostgresTokenBudget, TokenBudget
-from services.agent.llm.clients import build_fallback_chat
+from services.agent.llm.fallback import FallbackChat
 from services.agent.llm.metrics import LlmMetrics
 from services.agent.offline import OfflineResponder
 from shared.config.settings import AgentSettings
 from shared.db.repositories.candles import CandleRepository
+from shared.db.repositories.model_preferences import ModelPreferenceRepository
 from shared.db.repositories.token_usage import TokenUsageRepository
 from shared.domain.enums import VenueName
 from shared.messages import subjects
 from shared.messaging.pull import PullConsumer
 from shared.runtime.service import ServiceRuntime
+from shared.secrets.factory import build_cipher
 
 CHAT_DURABLE = "agent-chat"
 DECISIONS_DURABLE = "agent-decisions"
@@ -40,27 +44,25 @@ VENUE = VenueName.PAPER
 """The venue chat intents and market questions are for (the paper exchange until accounts pick one)."""
 
 
-def build_model_graph(
+def graph_builder(
     settings: AgentSettings,
     sessionmaker: async_sessionmaker[AsyncSession],
     sink: IntentSink,
     checkpointer: BaseCheckpointSaver[Any],
     budget: TokenBudget,
-    metrics: LlmMetrics,
-) -> CopilotGraph | None:
-    """Return the copilot graph over the configured providers, or None in offline mode."""
-    chat = build_fallback_chat(settings.agent_llm_providers, metrics)
-    if chat is None:
-        return None
+) -> GraphBuilder:
+    """Return what compiles the copilot graph over one provider chain (the router calls it per
+    provider order); the tools, memory and budget are the same for every chain."""
     symbols = settings.agent_symbols
-    return build_graph(
-        chat,
-        copilot_tools(sessionmaker, sink, symbols, VENUE, max_rules=settings.rules_max_per_user),
-        checkpointer,
-        prompt=system_prompt(symbols),
-        max_steps=settings.agent_max_tool_steps,
-        budget=budget,
-    )
+    tools = copilot_tools(sessionmaker, sink, symbols, VENUE, max_rules=settings.rules_max_per_user)
+    prompt = system_prompt(symbols)
+
+    def build(chat: FallbackChat) -> CopilotGraph:
+        return build_graph(
+            chat, tools, checkpointer, prompt=prompt, max_steps=settings.agent_max_tool_steps, budget=budget
+        )
+
+    return build
 
 
 def chat_consumers(
@@ -74,11 +76,16 @@ def chat_consumers(
     conversations = ConversationMap()
     sink = RememberingSink(JetStreamIntentSink(rt.publisher), conversations)
     budget = PostgresTokenBudget(TokenUsageRepository(sessionmaker), settings.agent_daily_token_budget)
-    graph = build_model_graph(settings, sessionmaker, sink, checkpointer, budget, LlmMetrics(rt.registry))
+    models = ModelRouter(
+        settings.agent_llm_providers,
+        ModelPreferenceRepository(sessionmaker, build_cipher(settings)),
+        graph_builder(settings, sessionmaker, sink, checkpointer, budget),
+        LlmMetrics(rt.registry),
+    )
     rules = rule_book(sessionmaker, settings.agent_symbols, VENUE, max_rules=settings.rules_max_per_user)
     responder = ChatResponder(
         OfflineResponder(market, sink, settings.agent_symbols, VENUE, rules=rules),
-        graph=graph,
+        models=models,
         budget=budget,
         chunking=Chunking(settings.agent_chat_chunk_chars, settings.agent_chat_flush_s),
     )

@@ -1,33 +1,42 @@
-"""Answer one chat request: with the model when there is one and the user has budget left,
-otherwise (or when the model fails) with the offline parser, saying so and why."""
+"""Answer one chat request: with the model graph the user's preference picks when there is one and
+the user has budget left, otherwise (or when the model fails) with the offline parser, saying so
+and why."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from services.agent.chat.chunks import coalesce, split_text
 from services.agent.chat.conversations import in_conversation
 from services.agent.chat.model_reply import TURN_SEPARATOR, model_tokens
+from services.agent.chat.model_router import NO_ACCOUNT, NO_MODEL, OFFLINE_CHOSEN, ModelRoute
 from services.agent.chat.replies import ReplyWriter
 from services.agent.graph.context import ChatContext
 from services.agent.graph.graph import CopilotGraph
 from services.agent.llm.budget import TokenBudget
-from services.agent.llm.errors import LlmError
+from services.agent.llm.errors import LlmError, ProviderRejected
+from services.agent.llm.preference import is_own
 from services.agent.offline import OfflineResponder
 from shared.messages.chat import ChatRequested
 
 _log = logging.getLogger(__name__)
 
-NO_MODEL = "no model is configured"
 BUDGET_SPENT = "you have used today's model budget"
 MODEL_FAILED = "the model could not answer just now"
-NO_ACCOUNT = "this chat has no account to count model use against"
+OWN_REFUSED = "your own model provider refused the request; check its key and model in Settings"
 
 
 def offline_notice(reason: str) -> str:
     """The one line that opens an offline answer."""
     return f"Offline answer ({reason}):"
+
+
+class ModelRoutes(Protocol):
+    """Picks the graph for a user's request (``ModelRouter``), or says why none answers."""
+
+    async def route(self, user_id: str) -> ModelRoute: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +54,12 @@ class ChatResponder:
         self,
         offline: OfflineResponder,
         *,
-        graph: CopilotGraph | None,
+        models: ModelRoutes,
         budget: TokenBudget,
         chunking: Chunking = Chunking(),
     ) -> None:
         self._offline = offline
-        self._graph = graph
+        self._models = models
         self._budget = budget
         self._chunking = chunking
 
@@ -60,24 +69,24 @@ class ChatResponder:
             user_id=request.user_id, request_id=request.message_id, conversation_id=request.conversation_id
         )
         with in_conversation(request.conversation_id):
-            reason = await self._offline_reason(request.user_id)
+            route = await self._models.route(request.user_id)
+            reason = route.offline_reason or await self._budget_reason(request.user_id)
             if reason is None:
-                assert self._graph is not None
+                assert route.graph is not None
                 try:
-                    await self._stream_model(self._graph, request.text, context, writer)
+                    await self._stream_model(route.graph, request.text, context, writer)
                 except LlmError as e:
                     _log.warning(
                         "the model failed; answering offline",
                         extra={"request_id": request.message_id, "error": str(e)[:500]},
                     )
-                    reason = MODEL_FAILED
+                    own = isinstance(e, ProviderRejected) and is_own(e.provider)
+                    reason = OWN_REFUSED if own else MODEL_FAILED
                 else:
                     return
             await self._answer_offline(request.text, context, writer, reason)
 
-    async def _offline_reason(self, user_id: str) -> str | None:
-        if self._graph is None:
-            return NO_MODEL
+    async def _budget_reason(self, user_id: str) -> str | None:
         try:
             remaining = await self._budget.remaining(user_id)
         except ValueError:  # not a users.id: nothing to count model use against
@@ -105,3 +114,17 @@ class ChatResponder:
         lead = TURN_SEPARATOR if writer.written else ""  # after what the model said before failing
         for piece in split_text(f"{lead}{offline_notice(reason)}\n{reply.text}", self._chunking.max_chars):
             await writer.write(piece)
+
+
+__all__ = [
+    "BUDGET_SPENT",
+    "MODEL_FAILED",
+    "NO_ACCOUNT",
+    "NO_MODEL",
+    "OFFLINE_CHOSEN",
+    "OWN_REFUSED",
+    "ChatResponder",
+    "Chunking",
+    "ModelRoutes",
+    "offline_notice",
+]

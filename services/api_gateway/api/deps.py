@@ -21,6 +21,7 @@ from shared.db.repositories.candles import CandleRepository
 from shared.db.repositories.credentials import AccountRepository
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
 from shared.db.repositories.kill_switches import KillSwitchRepository
+from shared.db.repositories.model_preferences import ModelPreferenceRepository
 from shared.db.repositories.risk_limits import RiskLimitsRepository
 from shared.db.repositories.user_controls import UserControlsRepository
 from shared.db.repositories.user_trading import UserTradingRepository
@@ -50,6 +51,7 @@ class GatewayState:
     controls: UserControlsRepository
     kill_switches: KillSwitchRepository
     risk_limits: RiskLimitsRepository
+    model_preferences: ModelPreferenceRepository
     paper_accounts: PaperAccounts | None = None
     """Opens a funded paper account for each local account; ``None`` unless a paper URL is set."""
 

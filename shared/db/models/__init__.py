@@ -5,6 +5,7 @@ from shared.db.models.accounts import LoginFailure, RefreshToken, UserCredential
 from shared.db.models.agent import AgentTokenUsage
 from shared.db.models.exchange_keys import ExchangeKey
 from shared.db.models.market import MarketCandle
+from shared.db.models.model_preferences import ModelPreference
 from shared.db.models.orders import Fill, Order
 from shared.db.models.portfolio import Balance, Position, ReconciliationCheckpoint
 from shared.db.models.risk import (
@@ -30,6 +31,7 @@ __all__ = [
     "KillSwitch",
     "LoginFailure",
     "MarketCandle",
+    "ModelPreference",
     "Order",
     "Position",
     "ReconciliationCheckpoint",

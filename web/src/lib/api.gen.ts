@@ -553,6 +553,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/settings/model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Model Settings
+         * @description The providers on offer, the caller's choice and own provider (``auto`` until they choose).
+         */
+        get: operations["settings-get_model_settings"];
+        /**
+         * Put Model Settings
+         * @description Change the choice and/or the own provider; a bad field is a 422 naming it, and nothing is stored.
+         */
+        put: operations["settings-put_model_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/settings/model/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Model Key
+         * @description Forget the caller's own provider and its key (a choice of ``own`` becomes ``auto``); 404 when
+         *     there is none.
+         */
+        delete: operations["settings-delete_model_key"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audit": {
         parameters: {
             query?: never;
@@ -1260,6 +1305,81 @@ export interface components {
             message_id: string;
         };
         /**
+         * ModelSettingsPublic
+         * @example {
+         *       "choice": "own",
+         *       "own": {
+         *         "endpoint": "https://openrouter.ai/api/v1",
+         *         "has_key": true,
+         *         "model": "openai/gpt-4o",
+         *         "preset": "openrouter"
+         *       },
+         *       "presets": [
+         *         {
+         *           "base_url": "https://api.openai.com/v1",
+         *           "base_url_editable": false,
+         *           "base_url_required": false,
+         *           "key_required": true,
+         *           "name": "openai"
+         *         }
+         *       ],
+         *       "providers": [
+         *         {
+         *           "model": "gpt-4o-mini",
+         *           "name": "openai"
+         *         },
+         *         {
+         *           "model": "llama3",
+         *           "name": "lan"
+         *         }
+         *       ],
+         *       "updated_at": "2026-12-05T10:00:00Z"
+         *     }
+         */
+        ModelSettingsPublic: {
+            /**
+             * Providers
+             * @description The server's providers, in fallback order.
+             */
+            providers: components["schemas"]["ServerProviderPublic"][];
+            /** Presets */
+            presets: components["schemas"]["PresetPublic"][];
+            /**
+             * Choice
+             * @description `auto`: the server's providers in their configured order; `offline`: the command parser only, no model call; `own`: your own provider first, the server's after it; or the name of one server provider, tried first (the others stay as fallback).
+             */
+            choice: string;
+            own: components["schemas"]["OwnProviderPublic"] | null;
+            /**
+             * Updated At
+             * @description null until you first save a preference.
+             */
+            updated_at: string | null;
+        };
+        /**
+         * ModelSettingsPut
+         * @description What to change: the choice, the own provider, or both (what is left out stays).
+         * @example {
+         *       "choice": "offline"
+         *     }
+         * @example {
+         *       "choice": "own",
+         *       "own": {
+         *         "api_key": "sk-EXAMPLE-your-own-key",
+         *         "model": "gpt-4o-mini",
+         *         "preset": "openai"
+         *       }
+         *     }
+         */
+        ModelSettingsPut: {
+            /**
+             * Choice
+             * @description `auto`: the server's providers in their configured order; `offline`: the command parser only, no model call; `own`: your own provider first, the server's after it; or the name of one server provider, tried first (the others stay as fallback).
+             */
+            choice?: string | null;
+            own?: components["schemas"]["OwnProviderPut"] | null;
+        };
+        /**
          * OrderDetail
          * @description An order with its fills, oldest first.
          * @example {
@@ -1410,6 +1530,58 @@ export interface components {
          * @enum {string}
          */
         OrderStatus: "initialized" | "submitted" | "accepted" | "partially_filled" | "filled" | "pending_cancel" | "canceled" | "rejected" | "expired";
+        /**
+         * OwnProviderPublic
+         * @description The caller's own provider; the key itself is never returned.
+         */
+        OwnProviderPublic: {
+            /**
+             * Preset
+             * @enum {string}
+             */
+            preset: "openai" | "gemini" | "openrouter" | "ollama" | "custom";
+            /** Model */
+            model: string;
+            /**
+             * Base Url
+             * @description As you set it (null for the hosted presets).
+             */
+            base_url: string | null;
+            /**
+             * Endpoint
+             * @description Where requests go.
+             */
+            endpoint: string;
+            /** Has Key */
+            has_key: boolean;
+        };
+        /**
+         * OwnProviderPut
+         * @description Your own OpenAI-compatible provider. Leave ``api_key`` out to keep the stored key (only while
+         *     the preset and base URL stay the same: a key is only sent where it was saved for).
+         */
+        OwnProviderPut: {
+            /**
+             * Preset
+             * @enum {string}
+             */
+            preset: "openai" | "gemini" | "openrouter" | "ollama" | "custom";
+            /**
+             * Model
+             * @description e.g. gpt-4o-mini, openai/gpt-4o, llama3.1:8b
+             */
+            model: string;
+            /**
+             * Base Url
+             * @description Only for ollama (optional) and custom (required): http(s), no credentials or query.
+             */
+            base_url?: string | null;
+            /**
+             * Api Key
+             * @description Write-only: stored encrypted, never returned.
+             */
+            api_key?: string | null;
+        };
         /** Page[AuditEntryPublic] */
         Page_AuditEntryPublic_: {
             /** Data */
@@ -1583,6 +1755,28 @@ export interface components {
             data: components["schemas"]["PositionPublic"][];
         };
         /**
+         * PresetPublic
+         * @description A kind of own provider: where it answers, and what it needs.
+         */
+        PresetPublic: {
+            /**
+             * Name
+             * @enum {string}
+             */
+            name: "openai" | "gemini" | "openrouter" | "ollama" | "custom";
+            /**
+             * Base Url
+             * @description Fixed for hosted services; the default for ollama; null for custom.
+             */
+            base_url: string | null;
+            /** Base Url Editable */
+            base_url_editable: boolean;
+            /** Base Url Required */
+            base_url_required: boolean;
+            /** Key Required */
+            key_required: boolean;
+        };
+        /**
          * QuoteTotalsPublic
          * @description Sums over the symbols quoted in one asset; ``unpriced`` lists symbols left out of
          *     unrealised and total for want of a stored price.
@@ -1714,6 +1908,16 @@ export interface components {
          * @enum {string}
          */
         RuleStatus: "active" | "paused" | "fired" | "deleted";
+        /**
+         * ServerProviderPublic
+         * @description A provider the server offers: its name (what ``choice`` takes) and model.
+         */
+        ServerProviderPublic: {
+            /** Name */
+            name: string;
+            /** Model */
+            model: string;
+        };
         /**
          * SessionPublic
          * @description A session, shaped like Supabase's token response.
@@ -4213,6 +4417,223 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LimitsPublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "settings-get_model_settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelSettingsPublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "settings-put_model_settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelSettingsPut"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelSettingsPublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or the token was refused (reason in message) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token's user is not registered */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign-in is not configured on this server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "settings-delete_model_key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelSettingsPublic"];
                 };
             };
             /** @description Bad request */

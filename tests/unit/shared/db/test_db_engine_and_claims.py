@@ -67,5 +67,5 @@ def test_migrations_are_found_from_any_working_directory(
 ) -> None:
     monkeypatch.chdir(tmp_path)
 
-    assert head_revision() == "0008"
+    assert head_revision() == "0009"
     assert (MIGRATIONS_DIR / "env.py").is_file()

@@ -3,6 +3,7 @@ import { ApiError } from '../../lib/api';
 import { call, type Schemas } from '../../lib/client';
 import { formatTime } from './format';
 import { changedLimits, draftOf, fieldError, LIMIT_FIELDS, type LimitField, type Limits, type LimitsDraft } from './limitsForm';
+import { ModelSettingsForm } from './ModelSettingsForm';
 import { useResource, useTrading } from './TradingContext';
 
 function LimitsForm({ initial }: { initial: Limits }) {
@@ -193,9 +194,10 @@ function ExchangeKeys() {
   );
 }
 
-/** Limits and exchange keys. */
+/** Limits, the model that answers the chat, and exchange keys. */
 export function SettingsPanel() {
   const limits = useResource([], 'limits', (c, signal) => call(c.GET('/api/limits', { signal })));
+  const model = useResource([], 'model-settings', (c, signal) => call(c.GET('/api/settings/model', { signal })));
   return (
     <section className="panel settings" aria-labelledby="settings-title">
       <h2 className="panel__title" id="settings-title">
@@ -207,6 +209,12 @@ export function SettingsPanel() {
         </p>
       )}
       {limits.data && <LimitsForm initial={limits.data} />}
+      {model.error && (
+        <p className="form-error" role="alert">
+          Model settings could not be loaded: {model.error.message}
+        </p>
+      )}
+      {model.data && <ModelSettingsForm initial={model.data} />}
       <ExchangeKeys />
     </section>
   );
