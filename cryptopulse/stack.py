@@ -112,6 +112,8 @@ class Stack:
             # The feed, executor and gate reach the same exchange; the gateway opens users' accounts there.
             for service in ("", "EXECUTOR_", "RISK_GATE_", "GATEWAY_"):
                 self.env.setdefault(f"{ENV_PREFIX}{service}PAPER_URL", paper_url)
+        # One machine, its own users: a user's own model may be a local Ollama.
+        self.env.setdefault(f"{ENV_PREFIX}AGENT_OWN_MODEL_PRIVATE_HOSTS", "true")
         web_dist = Path("web/dist").resolve()
         self.env.setdefault(f"{ENV_PREFIX}WEB_DIST_DIR", str(web_dist))
         if not self.env.get(f"{ENV_PREFIX}JWT_SECRET"):

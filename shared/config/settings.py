@@ -273,6 +273,13 @@ class AgentSettings(SecretsSettings, LlmProvidersSettings):
     agent_symbols: CsvTuple = Field(
         DEFAULT_SYMBOLS, description="Symbols the copilot reads and may propose orders on."
     )
+    agent_own_model_private_hosts: bool = Field(
+        False,
+        description="Whether a user's own model provider may be on a private network "
+        "(loopback, LAN, link-local); off on shared servers, so no user can make the agent "
+        "reach internal addresses. "
+        "`cryptopulse up` turns it on, for a local Ollama.",
+    )
     agent_daily_token_budget: int = Field(
         200_000, ge=0, description="Model tokens per user per UTC day; 0 disables the model for everyone."
     )

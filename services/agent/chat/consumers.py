@@ -81,6 +81,7 @@ def chat_consumers(
         ModelPreferenceRepository(sessionmaker, build_cipher(settings)),
         graph_builder(settings, sessionmaker, sink, checkpointer, budget),
         LlmMetrics(rt.registry),
+        allow_private=settings.agent_own_model_private_hosts,
     )
     rules = rule_book(sessionmaker, settings.agent_symbols, VENUE, max_rules=settings.rules_max_per_user)
     responder = ChatResponder(

@@ -7,7 +7,9 @@ keyed by its key id, so a replaced key builds a new client and the old one ages 
 decrypted only when its graph is built, as ``service_role``.
 
 A preference that cannot be read (the database briefly away) falls back to the server's order
-rather than failing the chat; an own key that no longer opens is left out, with a warning.
+rather than failing the chat; an own key that no longer opens is left out, with a warning. An own
+provider on a private network answers nothing unless the server allows it (``endpoint_guard``):
+the parser answers, saying why.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 
 from services.agent.graph.graph import CopilotGraph
 from services.agent.llm.clients import build_fallback_chat
+from services.agent.llm.endpoint_guard import private_address
 from services.agent.llm.fallback import FallbackChat
 from services.agent.llm.metrics import LlmMetrics
 from services.agent.llm.preference import own_llm_provider, provider_order
@@ -33,6 +36,10 @@ _log = logging.getLogger(__name__)
 NO_MODEL = "no model is configured"
 OFFLINE_CHOSEN = "you chose offline answers in Settings"
 NO_ACCOUNT = "this chat has no account to count model use against"
+OWN_PRIVATE = (
+    "your own model provider's address is on a private network, which this server does not allow; "
+    "change it in Settings"
+)
 MAX_GRAPHS = 256
 """Compiled graphs kept: every server order, and the own providers of recently active users."""
 
@@ -57,12 +64,14 @@ class ModelRouter:
         build: GraphBuilder,
         metrics: LlmMetrics | None = None,
         *,
+        allow_private: bool = False,
         max_graphs: int = MAX_GRAPHS,
     ) -> None:
         self._server = tuple(server)
         self._preferences = preferences
         self._build = build
         self._metrics = metrics
+        self._allow_private = allow_private
         self._max_graphs = max_graphs
         self._graphs: OrderedDict[tuple[object, ...], CopilotGraph] = OrderedDict()
 
@@ -77,6 +86,13 @@ class ModelRouter:
         server_order = provider_order(self._server, preference.choice, None)
         own = preference.own if preference.choice == OWN else None
         if own is not None:
+            if not self._allow_private:
+                inside = await private_address(own.endpoint)
+                if inside is not None:
+                    _log.warning(
+                        "own model endpoint refused", extra={"user_id": str(user), "address": inside}
+                    )
+                    return ModelRoute(None, OWN_PRIVATE)
             key: tuple[object, ...] = (user, preference.own_key_id, own.preset, own.endpoint, own.model)
             graph = self._cached(key)
             if graph is not None:
@@ -132,4 +148,12 @@ class ModelRouter:
         return own_llm_provider(own, api_key)
 
 
-__all__ = ["NO_ACCOUNT", "NO_MODEL", "OFFLINE_CHOSEN", "GraphBuilder", "ModelRoute", "ModelRouter"]
+__all__ = [
+    "NO_ACCOUNT",
+    "NO_MODEL",
+    "OFFLINE_CHOSEN",
+    "OWN_PRIVATE",
+    "GraphBuilder",
+    "ModelRoute",
+    "ModelRouter",
+]

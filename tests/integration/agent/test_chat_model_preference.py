@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from cryptopulse.servers.nats import NatsServer
 from cryptopulse.servers.postgres import PostgresServer
+from services.agent.chat.model_router import OWN_PRIVATE
 from services.agent.chat.responder import OFFLINE_CHOSEN, OWN_REFUSED, offline_notice
 from shared.config.settings import LlmProvider
 from shared.db.engine import create_engine, create_sessionmaker
@@ -129,7 +130,11 @@ async def test_the_users_own_provider_answers_first_with_the_users_key(
     ):
         await choose(preferences, "own", OwnProviderChange("custom", "my-model", own_url, SecretStr(OWN_KEY)))
         with running_agent(
-            fresh_nats.url, chat_db, [server_provider("first", server_url)], master_key_file=master_key
+            fresh_nats.url,
+            chat_db,
+            [server_provider("first", server_url)],
+            master_key_file=master_key,
+            agent_own_model_private_hosts=True,  # the test's provider listens on loopback
         ):
             answered_by_own = await ask(bus, "How is BTC doing?")
             answered_by_server = await ask(bus, "And ETH?")  # own answers 503: the server's is the fallback
@@ -146,8 +151,27 @@ async def test_a_refused_own_key_is_named_in_the_offline_notice(
 ) -> None:
     with scripted_openai([Reply(status=401)]) as (own, own_url):
         await choose(preferences, "own", OwnProviderChange("custom", "my-model", own_url, SecretStr(OWN_KEY)))
-        with running_agent(fresh_nats.url, chat_db, [], master_key_file=master_key):
+        with running_agent(
+            fresh_nats.url, chat_db, [], master_key_file=master_key, agent_own_model_private_hosts=True
+        ):
             answer = await ask(bus, "cancel all orders")
 
     assert len(own.requests) == 1
     assert answer.startswith(offline_notice(OWN_REFUSED) + "\nUnderstood: cancel every open order")
+
+
+async def test_an_own_provider_on_a_private_network_is_never_called_unless_the_server_allows_it(
+    bus: Bus, fresh_nats: NatsServer, chat_db: str, master_key: Path, preferences: ModelPreferenceRepository
+) -> None:
+    # Arrange: the user's "own provider" is an address only the agent's machine reaches
+    with scripted_openai([Reply(content="from inside")]) as (inside, inside_url):
+        await choose(
+            preferences, "own", OwnProviderChange("custom", "my-model", inside_url, SecretStr(OWN_KEY))
+        )
+        # Act
+        with running_agent(fresh_nats.url, chat_db, [], master_key_file=master_key):
+            answer = await ask(bus, "cancel all orders")
+
+    # Assert: the parser answered, saying why; nothing reached the address
+    assert inside.requests == []
+    assert answer.startswith(offline_notice(OWN_PRIVATE) + "\nUnderstood: cancel every open order")
