@@ -35,6 +35,8 @@ export default defineConfig({
           environment: 'jsdom',
           include: ['src/**/*.test.tsx'],
           setupFiles: ['src/test/setup.ts'],
+          // Rendering and role queries in jsdom are slow on a busy machine; a slow test is not a failed one.
+          testTimeout: 15_000,
         },
       },
     ],
