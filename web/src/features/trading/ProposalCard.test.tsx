@@ -1,5 +1,5 @@
 import { act, screen, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useSocket } from '../../app/socket';
 import { apiError, deferred, FakeApi, json } from '../../test/fakeApi';
 import { renderSignedIn } from '../../test/render';
@@ -139,5 +139,25 @@ describe('ProposalCard', () => {
     const card = screen.getByRole('article', { name: /^Proposal:/ });
     expect(card).toHaveTextContent(`Denied by a risk check — ${hostile}`);
     expect(card.querySelector('img')).toBeNull();
+  });
+
+  it('counts down, and once the time is up reads as expired without the answer buttons', async () => {
+    // Only the clock and the card's once-a-second tick are faked; the network stays real promises.
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
+    vi.setSystemTime(Date.parse('2026-11-28T12:00:00Z'));
+    try {
+      setup([intentWire({ intent_id: 'i1', expires_at: '2026-11-28T12:02:00Z' })]);
+      const card = await screen.findByRole('article', { name: /^Proposal: Buy/ });
+      expect(card).toHaveTextContent('Waiting for your approval · 2:00 left');
+
+      act(() => vi.advanceTimersByTime(61_000));
+      expect(card).toHaveTextContent('Waiting for your approval · 0:59 left');
+
+      act(() => vi.advanceTimersByTime(60_000));
+      expect(screen.queryByRole('button', { name: 'Approve' })).not.toBeInTheDocument();
+      expect(screen.getByText('Nothing waiting for you.')).toBeInTheDocument();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
