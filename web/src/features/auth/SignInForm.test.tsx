@@ -1,18 +1,18 @@
 import { render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import { authApi, createTypedClient } from '../../lib/client';
+import { authApi, createTypedClient, type Schemas } from '../../lib/client';
 import { apiError, deferred, FakeApi, json } from '../../test/fakeApi';
 import { SignInForm } from './SignInForm';
 import type { Tokens } from './session';
 
-function sessionWire(email = 'ada@example.com') {
+function sessionWire(email = 'ada@example.com'): Schemas['SessionPublic'] {
   return {
     access_token: 'access-1',
     refresh_token: 'refresh-1',
     token_type: 'bearer',
     expires_in: 900,
-    user: { id: 'u1', email, display_name: 'Ada', role: 'user' },
+    user: { id: 'u1', email, display_name: 'Ada', role: 'user', created_at: '2026-11-28T12:00:00Z' },
   };
 }
 
