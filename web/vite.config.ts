@@ -24,8 +24,21 @@ export default defineConfig({
     sourcemap: true,
   },
   test: {
-    environment: 'node',
-    include: ['src/**/*.test.ts'],
     restoreMocks: true,
+    // Logic tests (*.test.ts) run in Node; component tests (*.test.tsx) render into jsdom.
+    projects: [
+      { extends: true, test: { name: 'logic', environment: 'node', include: ['src/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'components',
+          environment: 'jsdom',
+          include: ['src/**/*.test.tsx'],
+          setupFiles: ['src/test/setup.ts'],
+          // Rendering and role queries in jsdom are slow on a busy machine; a slow test is not a failed one.
+          testTimeout: 15_000,
+        },
+      },
+    ],
   },
 });
