@@ -80,6 +80,18 @@ describe('ProposalCard', () => {
     expect(within(card).queryByRole('button')).not.toBeInTheDocument();
   });
 
+  it('with several cards pending, each answer button is described by the proposal it answers', async () => {
+    setup([
+      intentWire({ intent_id: 'i-btc', quantity: '0.01', expires_at: IN_FIVE_MINUTES() }),
+      intentWire({ intent_id: 'i-eth', symbol: 'ETH/USDT', quantity: '2', expires_at: IN_FIVE_MINUTES() }),
+    ]);
+
+    const btc = await screen.findByRole('article', { name: 'Proposal: Buy 0.01 BTC BTC/USDT' });
+    const eth = await screen.findByRole('article', { name: 'Proposal: Buy 2 ETH ETH/USDT' });
+    expect(within(btc).getByRole('button', { name: 'Approve' })).toHaveAccessibleDescription(/Buy\s*0\.01 BTC\s*BTC\/USDT/);
+    expect(within(eth).getByRole('button', { name: 'Reject' })).toHaveAccessibleDescription(/Buy\s*2 ETH\s*ETH\/USDT/);
+  });
+
   it('rejects with the digest too', async () => {
     const api = new FakeApi().on(
       'POST',

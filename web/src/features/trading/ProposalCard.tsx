@@ -36,6 +36,8 @@ export function ProposalCard({
   const sent = answer?.state === 'sent' && status === 'pending';
   const reason = intent?.reason || decision?.reason || null;
   const left = status === 'pending' ? countdown(expiresAtOf(proposal), now) : null;
+  // With several cards pending, each Approve/Reject names the proposal it answers.
+  const headId = `proposal-${proposal.intentId}-head`;
 
   return (
     <article
@@ -47,7 +49,7 @@ export function ProposalCard({
     >
       {intent ? (
         <>
-          <header className="proposal-card__head">
+          <header className="proposal-card__head" id={headId}>
             <span className={`proposal-card__side proposal-card__side--${intent.side.toLowerCase()}`}>{sideLabel(intent.side)}</span>
             <span className="proposal-card__size">{describeSize(intent)}</span>
             <span className="proposal-card__symbol">{intent.symbol}</span>
@@ -91,12 +93,19 @@ export function ProposalCard({
           <button
             type="button"
             className="button button--primary"
+            aria-describedby={headId}
             disabled={sending || sent}
             onClick={() => onAnswer(proposal.intentId, 'approve')}
           >
             Approve
           </button>
-          <button type="button" className="button" disabled={sending || sent} onClick={() => onAnswer(proposal.intentId, 'reject')}>
+          <button
+            type="button"
+            className="button"
+            aria-describedby={headId}
+            disabled={sending || sent}
+            onClick={() => onAnswer(proposal.intentId, 'reject')}
+          >
             Reject
           </button>
         </div>
