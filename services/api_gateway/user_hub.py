@@ -31,6 +31,7 @@ from shared.messages.chat import ChatReplied
 from shared.messages.order_events import OrderEvent
 from shared.messages.risk import RiskDecisionMade
 from shared.messages.system import KillSwitchEngaged, KillSwitchReleased, KillSwitchReport
+from shared.telemetry.tracing import consuming
 
 _log = logging.getLogger(__name__)
 
@@ -120,12 +121,13 @@ class UserHub:
 
     def _handler(self, kind: str, adapter: TypeAdapter[UserEvent]) -> Callable[[Msg], Awaitable[None]]:
         async def handle(msg: Msg) -> None:
-            try:
-                event = adapter.validate_json(msg.data)
-            except ValidationError as e:
-                self._drop(kind, "invalid", f"invalid {kind} on {msg.subject}: {e.errors()[0]['msg']}")
-                return
-            self._route(kind, msg.subject, event, msg.data.decode())
+            with consuming(msg.subject, msg.headers):  # the trace shows the event reached the app
+                try:
+                    event = adapter.validate_json(msg.data)
+                except ValidationError as e:
+                    self._drop(kind, "invalid", f"invalid {kind} on {msg.subject}: {e.errors()[0]['msg']}")
+                    return
+                self._route(kind, msg.subject, event, msg.data.decode())
 
         return handle
 
