@@ -25,7 +25,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from services.api_gateway.client_feed import ClientFeed, SignedIn
-from shared.domain.enums import KillScope
+from services.api_gateway.proposal_traces import ProposalTraces
+from shared.domain.enums import DecisionOutcome, KillScope
 from shared.messages import subjects
 from shared.messages.chat import ChatReplied
 from shared.messages.order_events import OrderEvent
@@ -70,6 +71,7 @@ class UserHub:
     ) -> None:
         self._metrics = metrics
         self._clock = clock
+        self.proposal_traces = ProposalTraces()
         self._by_user: dict[str, dict[ClientFeed, SignedIn]] = defaultdict(dict)
         self._subscriptions: list[Subscription] = []
 
@@ -127,6 +129,8 @@ class UserHub:
                 except ValidationError as e:
                     self._drop(kind, "invalid", f"invalid {kind} on {msg.subject}: {e.errors()[0]['msg']}")
                     return
+                if isinstance(event, RiskDecisionMade) and event.outcome is DecisionOutcome.PENDING:
+                    self.proposal_traces.remember_current(event.intent_id)
                 self._route(kind, msg.subject, event, msg.data.decode())
 
         return handle

@@ -24,7 +24,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind
 
 from shared.telemetry.logging import correlation_id_var
 from shared.telemetry.span_file import JsonLinesSpanExporter
@@ -183,6 +183,26 @@ def new_trace(name: str, attributes: Mapping[str, str]) -> Iterator[trace.Span |
         yield span
 
 
+@contextmanager
+def continuing(
+    parent: SpanContext | None, name: str, attributes: Mapping[str, str]
+) -> Iterator[trace.Span | None]:
+    """An INTERNAL span that continues ``parent``'s trace (where the work began, e.g. a chat
+    message) and links the current span (the request that resumed it); without ``parent`` a
+    child of the current span."""
+    if not tracing_enabled():
+        yield None
+        return
+    current = trace.get_current_span().get_span_context()
+    if parent is None:
+        context, links = None, []
+    else:
+        context = trace.set_span_in_context(NonRecordingSpan(parent))
+        links = [Link(current)] if current.is_valid else []
+    with tracer().start_as_current_span(name, context=context, links=links, attributes=attributes) as span:
+        yield span
+
+
 def mark_correlation(correlation_id: str | None) -> None:
     """Name the correlation id on the current span once it is known (a chat message's span,
     when the agent turns it into an intent)."""
@@ -218,6 +238,7 @@ __all__ = [
     "CORRELATION_ID",
     "client_call",
     "consuming",
+    "continuing",
     "create_tracer_provider",
     "extract_context",
     "hashed",
