@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from opentelemetry import propagate, trace
@@ -36,6 +36,8 @@ CORRELATION_HEADER = "Correlation-Id"
 MSG_ID_HEADER = "Nats-Msg-Id"
 TRACEPARENT = "traceparent"
 EXPORTERS = ("none", "console", "otlp", "file")
+_NOTHING: AbstractContextManager[None] = nullcontext()
+"""What a message outside any trace runs in (reusable: it holds no state)."""
 
 
 def create_tracer_provider(
@@ -103,8 +105,10 @@ def extract_context(headers: Mapping[str, str] | None) -> trace.Context:  # type
 
 
 def subject_family(subject: str) -> str:
-    """``exec.cmd.paper`` → ``exec.cmd``: span names stay few whatever the users or symbols."""
-    return ".".join(subject.split(".")[:2])
+    """``exec.cmd.paper`` → ``exec.cmd``, ``intent.<user>`` → ``intent``: span names stay few
+    whatever the users or symbols (the last token of a subject names one of them)."""
+    tokens = subject.split(".")
+    return ".".join(tokens[: min(2, max(1, len(tokens) - 1))])
 
 
 def hashed(value: str) -> str:
@@ -121,16 +125,24 @@ def _messaging_attributes(subject: str, message_id: str | None, correlation_id: 
     return attributes
 
 
-@contextmanager
-def consuming(subject: str, headers: Mapping[str, str] | None) -> Iterator[trace.Span | None]:
+def consuming(subject: str, headers: Mapping[str, str] | None) -> AbstractContextManager[trace.Span | None]:
     """Run a handler of the message on ``subject`` in a CONSUMER span continuing its publisher's
     trace, with its correlation id in the logs. Messages that carry neither a trace context nor
-    a correlation id (market data) get no span: they start no trade."""
+    a correlation id (market data) get no span: they start no trade, and cost one look-up."""
     headers = headers or {}
     correlation_id = headers.get(CORRELATION_HEADER)
+    if correlation_id is None and (TRACEPARENT not in headers or not tracing_enabled()):
+        return _NOTHING
+    return _consuming(subject, headers, correlation_id)
+
+
+@contextmanager
+def _consuming(
+    subject: str, headers: Mapping[str, str], correlation_id: str | None
+) -> Iterator[trace.Span | None]:
     token = correlation_id_var.set(correlation_id) if correlation_id else None
     try:
-        if not tracing_enabled() or (TRACEPARENT not in headers and correlation_id is None):
+        if not tracing_enabled():
             yield None
             return
         with tracer().start_as_current_span(
@@ -148,17 +160,21 @@ def consuming(subject: str, headers: Mapping[str, str] | None) -> Iterator[trace
             correlation_id_var.reset(token)
 
 
-@contextmanager
-def producing(subject: str, message_id: str, correlation_id: str | None) -> Iterator[trace.Span | None]:
+def producing(
+    subject: str, message_id: str, correlation_id: str | None
+) -> AbstractContextManager[trace.Span | None]:
     """Publish inside a PRODUCER span (a child of the current one) so the headers injected
     meanwhile carry it. A publish outside any trace and without a correlation id (market data)
     gets no span; one with a correlation id starts a trace (a rule firing on a tick)."""
-    if not tracing_enabled():
-        yield None
-        return
     if correlation_id is None and not trace.get_current_span().get_span_context().is_valid:
-        yield None
-        return
+        return _NOTHING
+    if not tracing_enabled():
+        return _NOTHING
+    return _producing(subject, message_id, correlation_id)
+
+
+@contextmanager
+def _producing(subject: str, message_id: str, correlation_id: str | None) -> Iterator[trace.Span | None]:
     with tracer().start_as_current_span(
         f"publish {subject_family(subject)}",
         kind=SpanKind.PRODUCER,

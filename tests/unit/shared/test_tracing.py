@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from opentelemetry import trace
 
+from shared.telemetry.http_tracing import span_name
 from shared.telemetry.logging import JsonFormatter, correlation_id_var
 from shared.telemetry.tracing import (
     CORRELATION_ID,
@@ -20,6 +21,7 @@ from shared.telemetry.tracing import (
     inject_headers,
     install_tracing,
     producing,
+    subject_family,
     tracer,
     tracing_enabled,
 )
@@ -94,8 +96,8 @@ def test_a_consumer_span_continues_the_publishers_trace_with_messaging_attribute
     with consuming("intent.u1", headers):
         assert correlation_id_var.get() == "intent-1"
     assert correlation_id_var.get() is None
-    [producer] = by_name(spans.read(), "publish intent.u1")
-    [consumer] = by_name(spans.read(), "process intent.u1")
+    [producer] = by_name(spans.read(), "publish intent")
+    [consumer] = by_name(spans.read(), "process intent")
     assert producer["kind"] == "PRODUCER" and consumer["kind"] == "CONSUMER"
     assert consumer["trace_id"] == producer["trace_id"]
     assert consumer["parent_span_id"] == producer["span_id"]
@@ -106,6 +108,13 @@ def test_a_consumer_span_continues_the_publishers_trace_with_messaging_attribute
         "messaging.operation.type": "process",
         CORRELATION_ID: "intent-1",
     }
+
+
+def test_span_names_keep_the_subjects_family_not_its_user_or_symbol() -> None:
+    assert subject_family("intent.0b7c") == "intent"
+    assert subject_family("exec.cmd.paper") == "exec.cmd"
+    assert subject_family("md.trade.paper.BTCUSDT") == "md.trade"
+    assert subject_family("sys.kill") == "sys"
 
 
 def test_market_data_outside_any_trace_gets_no_span(spans: SpanFile) -> None:
@@ -145,3 +154,13 @@ def test_log_lines_written_in_a_span_carry_its_trace_and_span_ids(spans: SpanFil
         entry = json.loads(JsonFormatter("test").format(record))
     assert entry["trace_id"] == format(span.get_span_context().trace_id, "032x")
     assert entry["span_id"] == format(span.get_span_context().span_id, "016x")
+
+
+def test_http_span_names_replace_ids_in_paths() -> None:
+    intent = "4564bb53-2e5c-56fc-aff8-e16341a0700f"
+    assert (
+        span_name({"method": "POST", "path": f"/api/intents/{intent}/approve"})
+        == "POST /api/intents/{id}/approve"
+    )
+    assert span_name({"method": "GET", "path": "/api/orders"}) == "GET /api/orders"
+    assert span_name({"method": "GET", "path": "/api/candles/BTCUSDT/1m"}) == "GET /api/candles/BTCUSDT/1m"

@@ -80,7 +80,7 @@ async def test_a_derived_message_continues_the_trace_of_the_message_that_caused_
     js: JetStreamContext, stream: str, spans: SpanFile
 ) -> None:
     publisher = JetStreamPublisher(js)
-    first, second = f"{stream}.intent", f"{stream}.command"
+    first, second = f"{stream}.intent.u1", f"{stream}.command.paper"
     done = asyncio.Event()
 
     async def derive(message: Any) -> None:  # a gate turning an intent into a command
@@ -115,7 +115,7 @@ async def test_a_derived_message_continues_the_trace_of_the_message_that_caused_
 async def test_a_poisoned_message_fails_its_span_and_its_dead_letter_stays_in_the_trace(
     js: JetStreamContext, stream: str, spans: SpanFile
 ) -> None:
-    subject = f"{stream}.intent"
+    subject = f"{stream}.intent.u1"
     done = asyncio.Event()
 
     async def refuse(_: Any) -> None:
@@ -131,6 +131,6 @@ async def test_a_poisoned_message_fails_its_span_and_its_dead_letter_stays_in_th
 
     records = spans.read()
     [process] = by_name(records, f"process {stream}.intent")
-    [letter] = by_name(records, "publish dlq.test")
+    [letter] = by_name(records, "publish dlq")
     assert process["status"] == "ERROR" and "exception" in process["events"]
     assert letter["parent_span_id"] == process["span_id"] and letter["trace_id"] == process["trace_id"]
