@@ -1,5 +1,11 @@
 """HTTP server spans for a service's ASGI app, only when tracing is configured.
 
+FastAPI apps (the gateway) make their own: FastAPI's native telemetry names each request's
+span by its route template; ``fastapi_telemetry`` keeps that and turns off the rest (a span per
+dependency and serialisation, its own metrics and logs beside our Prometheus and JSON logs, and a
+span per WebSocket connection). Plain Starlette apps (the other services' ops ports) get
+``HttpServerSpans``.
+
 Our own small middleware rather than ``opentelemetry-instrumentation-asgi``: that one cost about
 90 µs per request even with no provider installed and 200 µs with one (against 11 µs for
 ``/healthz`` itself); this one is one span and a header look-up. With the exporter ``none`` it
@@ -12,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -63,6 +70,18 @@ class HttpServerSpans:
             await self.app(scope, receive, send_noting_status)
 
 
+def fastapi_telemetry(settings: CommonSettings) -> TelemetryConfig:
+    """FastAPI's native telemetry reduced to one SERVER span per HTTP request, and to nothing at
+    all when tracing is off."""
+    return {
+        "tracing": settings.otel_exporter != "none",
+        "operation_spans": False,
+        "metrics": False,
+        "logs": False,  # exception messages would leave unredacted; our JSON logs have them
+        "exclude": lambda scope: scope["type"] == "websocket",
+    }
+
+
 def trace_http(app: Starlette, settings: CommonSettings) -> bool:
     """Give every HTTP request to ``app`` a SERVER span when tracing is on; return whether it is."""
     if settings.otel_exporter == "none":
@@ -71,4 +90,4 @@ def trace_http(app: Starlette, settings: CommonSettings) -> bool:
     return True
 
 
-__all__ = ["HttpServerSpans", "span_name", "trace_http"]
+__all__ = ["HttpServerSpans", "fastapi_telemetry", "span_name", "trace_http"]

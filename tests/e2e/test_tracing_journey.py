@@ -126,7 +126,7 @@ def test_one_trace_runs_from_the_chat_message_to_the_fill(stack: RunningStack) -
     [request] = [s for s in spans if s["span_id"] == link["span_id"]]
     assert request["service"] == "cryptopulse.api_gateway" and request["kind"] == "SERVER"
     assert request["trace_id"] != root["trace_id"]
-    assert request["name"] == "POST /api/intents/{id}/approve"  # no ids in span names
+    assert request["name"] == "POST /api/intents/{intent_id}/approve"  # the route, not the id
     # The executor's log lines of the trade lead to the trace.
     logs = (Path(stack.env["CRYPTOPULSE_DATA_DIR"]) / "logs" / "executor.log").read_text().splitlines()
     lines = [json.loads(line) for line in logs if correlation_id in line]

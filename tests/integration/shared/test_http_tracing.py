@@ -1,5 +1,5 @@
-"""HTTP server spans over a real server: a request continues its caller's trace; with tracing
-off the middleware is not there at all."""
+"""HTTP server spans over a real server: a request continues its caller's trace, FastAPI apps
+name it by route and leave WebSockets alone; with tracing off nothing is added at all."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI, WebSocket
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
+from websockets.sync.client import connect
 
 from shared.config.settings import CommonSettings
-from shared.telemetry.http_tracing import trace_http
+from shared.telemetry.http_tracing import fastapi_telemetry, trace_http
 from tests.support.asgi_server import serve_in_thread
 from tests.support.tracing import SpanFile, installed_tracing
 
@@ -58,3 +60,28 @@ def test_with_tracing_off_no_middleware_is_added() -> None:
     app = app_with(CommonSettings(otel_exporter="none"))
     assert app.user_middleware == []
     assert trace_http(Starlette(), CommonSettings(otel_exporter="file")) is True
+
+
+def test_a_fastapi_app_names_its_request_span_by_route_and_traces_no_websocket(spans: SpanFile) -> None:
+    app = FastAPI(telemetry=fastapi_telemetry(CommonSettings(otel_exporter="file")))
+
+    @app.get("/api/intents/{intent_id}")
+    async def intent(intent_id: str) -> dict[str, str]:
+        return {"intent_id": intent_id}
+
+    @app.websocket("/api/ws")
+    async def socket(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("hello")
+        await websocket.close()
+
+    with serve_in_thread(app) as url, httpx.Client(base_url=url) as client:
+        assert client.get("/api/intents/4564bb53-2e5c-56fc-aff8-e16341a0700f").status_code == 200
+        with connect(url.replace("http", "ws") + "/api/ws") as ws:
+            assert ws.recv(timeout=5) == "hello"
+    [request] = spans.read()
+    assert (request["name"], request["kind"]) == ("GET /api/intents/{intent_id}", "SERVER")
+
+
+def test_with_tracing_off_fastapi_traces_nothing() -> None:
+    assert fastapi_telemetry(CommonSettings(otel_exporter="none"))["tracing"] is False
