@@ -55,6 +55,7 @@ from shared.db.repositories.user_trading import UserTradingRepository
 from shared.db.repositories.users import UserRepository
 from shared.runtime.service import ServiceRuntime
 from shared.secrets.factory import build_cipher
+from shared.telemetry.http_tracing import fastapi_telemetry
 
 SERVICE = "api_gateway"
 _log = logging.getLogger(__name__)
@@ -173,6 +174,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="REST and WebSocket API of the CryptoPulse trading copilot.",
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        telemetry=fastapi_telemetry(settings),
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit)

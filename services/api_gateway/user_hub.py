@@ -25,12 +25,14 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from services.api_gateway.client_feed import ClientFeed, SignedIn
-from shared.domain.enums import KillScope
+from services.api_gateway.proposal_traces import ProposalTraces
+from shared.domain.enums import DecisionOutcome, KillScope
 from shared.messages import subjects
 from shared.messages.chat import ChatReplied
 from shared.messages.order_events import OrderEvent
 from shared.messages.risk import RiskDecisionMade
 from shared.messages.system import KillSwitchEngaged, KillSwitchReleased, KillSwitchReport
+from shared.telemetry.tracing import consuming
 
 _log = logging.getLogger(__name__)
 
@@ -69,6 +71,7 @@ class UserHub:
     ) -> None:
         self._metrics = metrics
         self._clock = clock
+        self.proposal_traces = ProposalTraces()
         self._by_user: dict[str, dict[ClientFeed, SignedIn]] = defaultdict(dict)
         self._subscriptions: list[Subscription] = []
 
@@ -120,12 +123,15 @@ class UserHub:
 
     def _handler(self, kind: str, adapter: TypeAdapter[UserEvent]) -> Callable[[Msg], Awaitable[None]]:
         async def handle(msg: Msg) -> None:
-            try:
-                event = adapter.validate_json(msg.data)
-            except ValidationError as e:
-                self._drop(kind, "invalid", f"invalid {kind} on {msg.subject}: {e.errors()[0]['msg']}")
-                return
-            self._route(kind, msg.subject, event, msg.data.decode())
+            with consuming(msg.subject, msg.headers):  # the trace shows the event reached the app
+                try:
+                    event = adapter.validate_json(msg.data)
+                except ValidationError as e:
+                    self._drop(kind, "invalid", f"invalid {kind} on {msg.subject}: {e.errors()[0]['msg']}")
+                    return
+                if isinstance(event, RiskDecisionMade) and event.outcome is DecisionOutcome.PENDING:
+                    self.proposal_traces.remember_current(event.intent_id)
+                self._route(kind, msg.subject, event, msg.data.decode())
 
         return handle
 

@@ -20,6 +20,7 @@ from services.paper_exchange.metrics import PaperMetrics
 from services.paper_exchange.user_hub import UserStreams
 from shared.config.settings import PaperExchangeSettings
 from shared.runtime.ops import ops_routes
+from shared.telemetry.error_reporting import flush_error_reporting, init_error_reporting
 from shared.telemetry.metrics import create_registry
 
 SERVICE = "paper_exchange"
@@ -40,6 +41,7 @@ def create_app(settings: PaperExchangeSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        init_error_reporting(settings, SERVICE)
         exchange = await asyncio.to_thread(PaperExchange.build, settings, hub, faults, metrics, users)
         app.state.exchange = exchange
         runner["task"] = asyncio.create_task(exchange.run(), name="paper-exchange-simulator")
@@ -51,6 +53,7 @@ def create_app(settings: PaperExchangeSettings | None = None) -> FastAPI:
                 await runner["task"]
             users.close_all()
             exchange.engine.store.close()
+            flush_error_reporting()
 
     async def readiness() -> dict[str, bool]:
         task = runner.get("task")

@@ -55,11 +55,22 @@ class CommonSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Minimum level of the JSON log lines written to stderr."
     )
-    otel_exporter: Literal["none", "console", "otlp"] = Field(
-        "none", description="Where OpenTelemetry spans go: nowhere, stderr, or an OTLP endpoint."
+    otel_exporter: Literal["none", "console", "otlp", "file"] = Field(
+        "none",
+        description="Where OpenTelemetry spans go: nowhere, stderr, an OTLP endpoint, or otel_file.",
     )
     otel_endpoint: str = Field(
         "http://127.0.0.1:4318/v1/traces", description="OTLP/HTTP endpoint when otel_exporter=otlp."
+    )
+    otel_file: str = Field(
+        ".cryptopulse/traces/{service}.jsonl",
+        description="Spans as JSON lines when otel_exporter=file; {service} becomes the service's name.",
+    )
+    sentry_dsn: SecretStr | None = Field(
+        None, description="Sentry DSN: errors of every Python service go there (none: Sentry stays off)."
+    )
+    sentry_traces_sample_rate: float = Field(
+        0.0, ge=0.0, le=1.0, description="Share of transactions Sentry records (0: errors only)."
     )
     host: str = Field("127.0.0.1", description="Interface every service's HTTP port binds to.")
     rules_max_per_user: int = Field(

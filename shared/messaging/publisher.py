@@ -1,5 +1,9 @@
 """Publish messages to JetStream with de-duplication ids, acknowledgement and trace context.
 
+Each publish runs in a PRODUCER span (when tracing is on and the message belongs to a trace, see
+``shared.telemetry.tracing.producing``) whose context goes out in the headers, with the
+correlation id.
+
 Every publish waits for the stream's acknowledgement: a message is either stored or the caller
 hears about it. ``publish_batch`` pipelines many publishes and waits for all their acks, which is
 what lets the feed keep up with thousands of ticks per second.
@@ -16,9 +20,7 @@ from nats.js.api import PubAck
 from prometheus_client import CollectorRegistry, Counter
 
 from shared.messages.base import Message
-from shared.telemetry.tracing import inject_headers
-
-MSG_ID_HEADER = "Nats-Msg-Id"
+from shared.telemetry.tracing import CORRELATION_HEADER, MSG_ID_HEADER, inject_headers, producing
 
 
 class PublishFailed(RuntimeError):
@@ -78,9 +80,10 @@ class JetStreamPublisher:
     async def publish(self, subject: str, message: Message) -> PubAck:
         """Publish one message and wait for its acknowledgement."""
         try:
-            ack = await self._js.publish(
-                subject, message.to_json(), timeout=self._timeout_s, headers=self._headers(message)
-            )
+            with producing(subject, message.message_id, message.correlation_id):
+                ack = await self._js.publish(
+                    subject, message.to_json(), timeout=self._timeout_s, headers=self._headers(message)
+                )
         except Exception as e:
             self._count_failure(subject)
             raise PublishFailed(f"{subject}: {e}") from e
@@ -91,12 +94,7 @@ class JetStreamPublisher:
         """Publish all of ``batch`` pipelined; return acks in order; raise if any is not stored."""
         if not batch:
             return []
-        futures = [
-            await self._js.publish_async(
-                item.subject, item.message.to_json(), headers=self._headers(item.message)
-            )
-            for item in batch
-        ]
+        futures = [await self._publish_async(item) for item in batch]
         results = await asyncio.wait_for(
             asyncio.gather(*futures, return_exceptions=True), timeout=self._timeout_s
         )
@@ -113,11 +111,17 @@ class JetStreamPublisher:
             raise PublishFailed(f"{len(failed)} of {len(batch)} not stored; first: {failed[0]}")
         return acks
 
+    async def _publish_async(self, item: Outgoing) -> asyncio.Future[PubAck]:
+        with producing(item.subject, item.message.message_id, item.message.correlation_id):
+            return await self._js.publish_async(
+                item.subject, item.message.to_json(), headers=self._headers(item.message)
+            )
+
     @staticmethod
     def _headers(message: Message) -> dict[str, str]:
         headers = inject_headers({MSG_ID_HEADER: message.message_id})
         if message.correlation_id is not None:
-            headers["Correlation-Id"] = message.correlation_id
+            headers[CORRELATION_HEADER] = message.correlation_id
         return headers
 
     def _count(self, subject: str, ack: PubAck) -> None:

@@ -11,6 +11,9 @@ every message takes about as long. ``overlap=True`` keeps fetching while message
 ``batch`` in flight), each queued behind the previous one of its key: for handlers whose time
 varies by orders of magnitude, like a model's answer, where a batch barrier would make every
 other user wait for the slowest.
+
+Each message's handler runs in a CONSUMER span continuing the trace its publisher put in the
+headers (``shared.telemetry.tracing.consuming``), so what the handler publishes stays in it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import FetchTimeoutError
 
 from shared.messaging.dead_letter import DeadLetterBox
+from shared.telemetry.tracing import consuming, record_failure
 
 _log = logging.getLogger(__name__)
 Handler = Callable[[Any], Awaitable[None]]
@@ -135,14 +139,20 @@ class PullConsumer:
         await self._handle(message)
 
     async def _handle(self, message: Any) -> None:
+        with consuming(message.subject, message.headers):
+            await self._handle_in_span(message)
+
+    async def _handle_in_span(self, message: Any) -> None:
         try:
             await self._handler(message)
         except asyncio.CancelledError:
             raise
         except Poison as e:
+            record_failure(e)
             await self._poison(message, str(e))
             return
         except Exception as e:
+            record_failure(e)
             delivered = message.metadata.num_delivered
             details = {"subject": message.subject, "delivered": delivered, "error": repr(e)[:500]}
             _log.warning("message failed", extra=details)

@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from shared.runtime.service import Hook, ServiceRuntime
+from shared.telemetry.http_tracing import trace_http
 
 
 def create_service_app(
@@ -27,4 +28,5 @@ def create_service_app(
 
     app = Starlette(routes=[*runtime.ops_routes(), *routes], lifespan=lifespan)
     app.state.runtime = runtime
+    trace_http(app, runtime.settings)
     return app

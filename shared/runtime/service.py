@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
+from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -26,9 +27,10 @@ from shared.messaging.dead_letter import DeadLetterBox
 from shared.messaging.publisher import JetStreamPublisher, PublisherMetrics
 from shared.messaging.streams import ensure_streams
 from shared.runtime.ops import ops_routes
+from shared.telemetry.error_reporting import flush_error_reporting, init_error_reporting
 from shared.telemetry.logging import configure_logging
 from shared.telemetry.metrics import create_registry
-from shared.telemetry.tracing import create_tracer_provider
+from shared.telemetry.tracing import install_tracing
 
 _log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class ServiceRuntime:
     checks: dict[str, Callable[[], bool]] = field(default_factory=dict, init=False)
     """Service-specific readiness checks, e.g. "the feed finished its backfill"."""
     _js: JetStreamContext | None = field(default=None, init=False)
+    _tracer_provider: TracerProvider | None = field(default=None, init=False)
 
     # -- CONNECTIONS ---------------------------------------------------------------------------
 
@@ -72,11 +75,12 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         configure_logging(self.name, self.settings.log_level)
-        tracer_provider = create_tracer_provider(
-            self.name, self.settings.otel_exporter, self.settings.otel_endpoint
+        init_error_reporting(self.settings, self.name)
+        self._tracer_provider = install_tracing(
+            self.name, self.settings.otel_exporter, self.settings.otel_endpoint, self.settings.otel_file
         )
         self.broker = build_broker(
-            self.settings, service=self.name, registry=self.registry, tracer_provider=tracer_provider
+            self.settings, service=self.name, registry=self.registry, tracer_provider=self._tracer_provider
         )
         await self.broker.connect()
         self._js = self.nats.jetstream()
@@ -88,10 +92,15 @@ class ServiceRuntime:
         _log.info("%s connected", self.name, extra={"nats_url": self.settings.nats_url})
 
     async def stop(self) -> None:
-        if self.broker is not None:
-            await self.broker.stop()
-        if self.engine is not None:
-            await self.engine.dispose()
+        try:
+            if self.broker is not None:
+                await self.broker.stop()
+            if self.engine is not None:
+                await self.engine.dispose()
+        finally:
+            if self._tracer_provider is not None:
+                self._tracer_provider.shutdown()  # flushes the spans still batched
+            flush_error_reporting()
 
     # -- READINESS -----------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""JSON log lines on stderr, with secrets redacted and the correlation id in every record."""
+"""JSON log lines on stderr, with secrets redacted, the correlation id and the current trace and
+span ids in every record (so a log line leads to its trace)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
+
+from opentelemetry import trace
 
 correlation_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "correlation_id", default=None
@@ -40,8 +43,13 @@ def redact(text: str) -> str:
     return _SECRET_PAIRS.sub(lambda m: f"{m['key']}{m['sep']}{REDACTED}", text)
 
 
+def is_secret_key(key: str) -> bool:
+    """Whether a field named ``key`` holds a secret (its value is never shown)."""
+    return _SECRET_KEYS.search(key) is not None
+
+
 def redact_value(key: str, value: Any) -> Any:
-    if _SECRET_KEYS.search(key):
+    if is_secret_key(key):
         return REDACTED
     if isinstance(value, str):
         return redact(value)
@@ -68,6 +76,10 @@ class JsonFormatter(logging.Formatter):
         correlation_id = correlation_id_var.get()
         if correlation_id is not None:
             entry["correlation_id"] = correlation_id
+        span_context = trace.get_current_span().get_span_context()
+        if span_context.is_valid:
+            entry["trace_id"] = trace.format_trace_id(span_context.trace_id)
+            entry["span_id"] = trace.format_span_id(span_context.span_id)
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = redact_value(key, value)

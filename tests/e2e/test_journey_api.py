@@ -9,22 +9,23 @@ tests run in order against one stack and one user.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
-from uuid import uuid4
 
 import httpx
 import pytest
-import websockets
-from websockets.asyncio.client import ClientConnection
 
 from tests.e2e.conftest import REAL_TIME, RunningStack, start_stack, stop_stack
-from tests.support.journey import Trader, sign_up, wait_for_live_trades
+from tests.support.journey import (
+    Trader,
+    approve_and_watch,
+    chat_until_decided,
+    sign_up,
+    wait_for_live_trades,
+)
 
 pytestmark = pytest.mark.e2e
-EVENT_TIMEOUT_S = 60
 
 
 @pytest.fixture(scope="module")
@@ -48,31 +49,6 @@ def journey() -> dict[str, Any]:
     return {}
 
 
-async def _socket(stack: RunningStack, trader: Trader) -> ClientConnection:
-    socket = await websockets.connect(stack.gateway.replace("http", "ws") + "/api/ws")
-    await socket.send(json.dumps({"action": "auth", "token": trader.access_token}))
-    assert (await _next(socket, lambda e: e["type"] in ("authenticated", "error")))["type"] == "authenticated"
-    return socket
-
-
-async def _next(socket: ClientConnection, wanted: Any) -> dict[str, Any]:
-    """The next event ``wanted`` accepts; errors the socket reports fail the test at once."""
-    async with asyncio.timeout(EVENT_TIMEOUT_S):
-        while True:
-            event = json.loads(await socket.recv())
-            if wanted(event):
-                return dict(event)
-            assert event["type"] != "error", event
-
-
-async def _chat_until_decided(stack: RunningStack, trader: Trader, text: str) -> dict[str, Any]:
-    """Send ``text`` to the copilot and return the risk gate's decision on what it proposed."""
-    async with await _socket(stack, trader) as socket:
-        await socket.send(json.dumps({"action": "chat", "text": text, "client_message_id": uuid4().hex}))
-        await _next(socket, lambda e: e["type"] == "chat.accepted")
-        return await _next(socket, lambda e: e["type"] == "risk.decision")
-
-
 def test_a_new_trader_signs_up_with_a_funded_paper_account(stack: RunningStack, trader: Trader) -> None:
     response = trader.get("/api/balances")
     assert response.status_code == 200, response.text
@@ -84,7 +60,7 @@ def test_chatting_an_order_proposes_it_for_approval(
     stack: RunningStack, trader: Trader, journey: dict[str, Any]
 ) -> None:
     wait_for_live_trades(stack.gateway)
-    decision = asyncio.run(_chat_until_decided(stack, trader, "buy 0.01 BTC"))
+    decision = asyncio.run(chat_until_decided(stack.gateway, trader, "buy 0.01 BTC"))
     assert decision["outcome"] == "pending", (decision["check"], decision["reason"])
     intent = trader.get(f"/api/intents/{decision['intent_id']}").json()
     asked = (intent["side"], intent["symbol"], Decimal(intent["quantity"]), intent["order_type"])
@@ -97,20 +73,7 @@ def test_approving_the_proposal_fills_the_order(
     stack: RunningStack, trader: Trader, journey: dict[str, Any]
 ) -> None:
     intent = journey["intent"]
-
-    async def approve_and_watch() -> list[dict[str, Any]]:
-        async with await _socket(stack, trader) as socket:
-            approval = {"digest": intent["digest"]}
-            response = trader.post(f"/api/intents/{intent['intent_id']}/approve", approval)
-            assert response.status_code == 202, response.text
-            decision = await _next(socket, lambda e: e["type"] == "risk.decision")
-            assert decision["outcome"] == "approved", decision
-            events = [await _next(socket, lambda e: e["type"].startswith("order."))]
-            while events[-1]["type"] not in ("order.filled", "order.rejected", "order.expired"):
-                events.append(await _next(socket, lambda e: e["type"].startswith("order.")))
-            return events
-
-    events = asyncio.run(approve_and_watch())
+    events = asyncio.run(approve_and_watch(stack.gateway, trader, intent))
     assert events[-1]["type"] == "order.filled", events
     assert Decimal(events[-1]["cumulative_quantity"]) == Decimal("0.01")
     orders = trader.get("/api/orders").json()["data"]
@@ -127,7 +90,7 @@ def test_after_the_kill_switch_the_next_chat_order_is_refused(
     response = trader.post("/api/kill-switch", {"engaged": True, "reason": "journey: stop everything"})
     assert response.status_code == 200, response.text
     assert response.json()["switch"]["engaged"] is True
-    decision = asyncio.run(_chat_until_decided(stack, trader, "buy 0.01 BTC"))
+    decision = asyncio.run(chat_until_decided(stack.gateway, trader, "buy 0.01 BTC"))
     assert decision["outcome"] == "killed", (decision["check"], decision["reason"])
     assert trader.get(f"/api/intents/{decision['intent_id']}").json()["status"] == decision["outcome"]
     assert len(trader.get("/api/orders").json()["data"]) == journey["orders"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -9,9 +10,12 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
+import websockets
+from websockets.asyncio.client import ClientConnection
 from websockets.sync.client import connect
 
 PASSWORD = "correct horse battery staple"
+EVENT_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
@@ -70,3 +74,44 @@ def wait_for_live_trades(gateway: str, trades: int = 2, timeout_s: float = 60) -
                 raise TimeoutError(f"no BTC/USDT trades on {url} within {timeout_s:.0f} s")
             if json.loads(socket.recv(timeout=left)).get("type") == "trade":
                 seen += 1
+
+
+async def open_socket(gateway: str, trader: Trader) -> ClientConnection:
+    """The trader's WebSocket, signed in, as the web app opens it."""
+    socket = await websockets.connect(gateway.replace("http", "ws") + "/api/ws")
+    await socket.send(json.dumps({"action": "auth", "token": trader.access_token}))
+    assert (await next_event(socket, lambda e: e["type"] in ("authenticated", "error")))[
+        "type"
+    ] == "authenticated"
+    return socket
+
+
+async def next_event(socket: ClientConnection, wanted: Any) -> dict[str, Any]:
+    """The next event ``wanted`` accepts; errors the socket reports fail the test at once."""
+    async with asyncio.timeout(EVENT_TIMEOUT_S):
+        while True:
+            event = json.loads(await socket.recv())
+            if wanted(event):
+                return dict(event)
+            assert event["type"] != "error", event
+
+
+async def chat_until_decided(gateway: str, trader: Trader, text: str) -> dict[str, Any]:
+    """Send ``text`` to the copilot and return the risk gate's decision on what it proposed."""
+    async with await open_socket(gateway, trader) as socket:
+        await socket.send(json.dumps({"action": "chat", "text": text, "client_message_id": uuid4().hex}))
+        await next_event(socket, lambda e: e["type"] == "chat.accepted")
+        return await next_event(socket, lambda e: e["type"] == "risk.decision")
+
+
+async def approve_and_watch(gateway: str, trader: Trader, intent: dict[str, Any]) -> list[dict[str, Any]]:
+    """Approve the pending ``intent``; return its order's events up to the last one."""
+    async with await open_socket(gateway, trader) as socket:
+        response = trader.post(f"/api/intents/{intent['intent_id']}/approve", {"digest": intent["digest"]})
+        assert response.status_code == 202, response.text
+        decision = await next_event(socket, lambda e: e["type"] == "risk.decision")
+        assert decision["outcome"] == "approved", decision
+        events = [await next_event(socket, lambda e: e["type"].startswith("order."))]
+        while events[-1]["type"] not in ("order.filled", "order.rejected", "order.expired"):
+            events.append(await next_event(socket, lambda e: e["type"].startswith("order.")))
+        return events

@@ -11,6 +11,7 @@ from typing import Protocol
 from shared.messages import subjects
 from shared.messages.intents import TradeIntentCreated
 from shared.messaging.publisher import JetStreamPublisher
+from shared.telemetry.tracing import mark_correlation
 
 
 class IntentSink(Protocol):
@@ -24,4 +25,5 @@ class JetStreamIntentSink:
         self._publisher = publisher
 
     async def submit(self, intent: TradeIntentCreated) -> None:
+        mark_correlation(intent.correlation_id)  # the chat message's span now names its intent
         await self._publisher.publish(subjects.intents(intent.user_id), intent)

@@ -40,6 +40,7 @@ from shared.messages import subjects
 from shared.messages.base import derived_id, to_ms, utc_now
 from shared.messages.chat import ChatRequested
 from shared.messaging.publisher import PublishFailed
+from shared.telemetry.tracing import hashed, new_trace
 
 router = APIRouter()
 _MAX_FRAME = 8192
@@ -136,7 +137,8 @@ async def _chat(state: GatewayState, socket: Socket, request: dict[str, Any]) ->
         ts_event=utc_now(),
     )
     try:
-        await state.publisher.publish(subjects.chat_requests(who.user_id), message)
+        with new_trace("chat message", _chat_attributes(who.user_id, request_id, frame.conversation_id)):
+            await state.publisher.publish(subjects.chat_requests(who.user_id), message)
     except PublishFailed:
         socket.chat_times.pop()  # not sent, so not counted
         return _error("chat_unavailable", "the chat is unavailable right now: send it again", **about)
@@ -146,6 +148,15 @@ async def _chat(state: GatewayState, socket: Socket, request: dict[str, Any]) ->
         client_message_id=frame.client_message_id,
         conversation_id=frame.conversation_id,
     )
+
+
+def _chat_attributes(user_id: str, request_id: str, conversation_id: str) -> dict[str, str]:
+    """What a chat message's trace says about it: no text, no e-mail, the user only pseudonymised."""
+    return {
+        "cryptopulse.user_hash": hashed(user_id),
+        "cryptopulse.chat.request_id": request_id,
+        "cryptopulse.chat.conversation_id": conversation_id,
+    }
 
 
 async def handle_frame(state: GatewayState, socket: Socket, frame: str) -> str | None:

@@ -28,6 +28,7 @@ from shared.domain.enums import OrderType
 from shared.domain.market_rules import MarketRules, rules_from_market
 from shared.domain.order_reports import OrderReport, TradeReport
 from shared.messages.base import plain_decimal, to_ms
+from shared.telemetry.tracing import client_call
 
 T = TypeVar("T")
 _STATUS_IN_MESSAGE = re.compile(r"\b(418|429)\b")
@@ -47,7 +48,7 @@ class BinanceVenue:
 
     async def market(self, symbol: str) -> MarketRules:
         if not self._markets_loaded:
-            await self._call(self._client.load_markets)
+            await self._call(self._client.load_markets, operation="load_markets")
             self._markets_loaded = True
         market = self._client.markets.get(symbol)
         if market is None or not market.get("spot") or not market.get("active", True):
@@ -73,7 +74,7 @@ class BinanceVenue:
                 request.symbol, request.order_type.value, request.side.value, amount, price, params
             )
 
-        placed = await self._call(create, submitting=True)
+        placed = await self._call(create, submitting=True, operation="create_order")
         info = placed["info"]
         return Submitted(order_report(info), response_fills(info, request.symbol, request.side))
 
@@ -81,19 +82,19 @@ class BinanceVenue:
         async def cancel() -> Any:
             return await self._client.cancel_order(None, symbol, {"origClientOrderId": client_order_id})
 
-        return order_report((await self._call(cancel))["info"])
+        return order_report((await self._call(cancel, operation="cancel_order"))["info"])
 
     async def fetch_order(self, symbol: str, client_order_id: str) -> OrderReport:
         async def fetch() -> Any:
             return await self._client.fetch_order(None, symbol, {"origClientOrderId": client_order_id})
 
-        return order_report((await self._call(fetch))["info"])
+        return order_report((await self._call(fetch, operation="fetch_order"))["info"])
 
     async def fetch_open_orders(self, symbol: str) -> list[OrderReport]:
         async def fetch() -> Any:
             return await self._client.fetch_open_orders(symbol)
 
-        return [order_report(o["info"]) for o in await self._call(fetch)]
+        return [order_report(o["info"]) for o in await self._call(fetch, operation="fetch_open_orders")]
 
     async def fetch_all_open_orders(self) -> list[tuple[str, OrderReport]]:
         """Open orders on every symbol, with their symbols, in one request.
@@ -105,7 +106,10 @@ class BinanceVenue:
         async def fetch() -> Any:
             return await self._client.fetch_open_orders()
 
-        return [(str(o["symbol"]), order_report(o["info"])) for o in await self._call(fetch)]
+        return [
+            (str(o["symbol"]), order_report(o["info"]))
+            for o in await self._call(fetch, operation="fetch_open_orders")
+        ]
 
     async def cancel_all(self, symbol: str) -> list[OrderReport]:
         """Cancel every open order on ``symbol`` (``DELETE /api/v3/openOrders``, weight 1).
@@ -117,7 +121,11 @@ class BinanceVenue:
         async def cancel() -> Any:
             return await self._client.cancel_all_orders(symbol)
 
-        return [cancel_report(o["info"]) for o in await self._call(cancel) if "status" in o["info"]]
+        return [
+            cancel_report(o["info"])
+            for o in await self._call(cancel, operation="cancel_all_orders")
+            if "status" in o["info"]
+        ]
 
     async def fetch_fills(
         self, symbol: str, *, since: datetime | None = None, venue_order_id: str | None = None
@@ -128,11 +136,11 @@ class BinanceVenue:
         async def fetch() -> Any:
             return await self._client.fetch_my_trades(symbol, start, 1000, params)
 
-        reports = (trade_report(t["info"]) for t in await self._call(fetch))
+        reports = (trade_report(t["info"]) for t in await self._call(fetch, operation="fetch_my_trades"))
         return [r for r in reports if r is not None]
 
     async def fetch_balances(self) -> dict[str, tuple[Decimal, Decimal]]:
-        account = await self._call(self._client.fetch_balance)
+        account = await self._call(self._client.fetch_balance, operation="fetch_balance")
         return {
             str(b["asset"]): (Decimal(str(b["free"])), Decimal(str(b["locked"])))
             for b in account["info"].get("balances", ())
@@ -151,9 +159,19 @@ class BinanceVenue:
     async def close(self) -> None:
         await self._client.close()
 
-    async def _call(self, call: Callable[[], Awaitable[T]], *, submitting: bool = False) -> T:
-        """Run one ccxt call behind the gate; map its error once and close the gate on 429/418."""
+    async def _call(
+        self, call: Callable[[], Awaitable[T]], *, submitting: bool = False, operation: str | None = None
+    ) -> T:
+        """Run one ccxt call behind the gate; map its error once and close the gate on 429/418.
+
+        A named ``operation`` (a request, not a stream's long wait) runs in a CLIENT span."""
         await self._gate.wait()
+        if operation is None:
+            return await self._attempt(call, submitting=submitting)
+        with client_call(f"venue {operation}", {"cryptopulse.venue": self.name, "rpc.method": operation}):
+            return await self._attempt(call, submitting=submitting)
+
+    async def _attempt(self, call: Callable[[], Awaitable[T]], *, submitting: bool) -> T:
         try:
             result = await call()
         except Exception as error:

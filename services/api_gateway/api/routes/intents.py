@@ -22,6 +22,7 @@ from shared.messages import subjects
 from shared.messages.base import derived_id, utc_now
 from shared.messages.risk import ApprovalGiven
 from shared.messaging.publisher import PublishFailed
+from shared.telemetry.tracing import CORRELATION_ID, continuing
 
 router = APIRouter(prefix="/intents", tags=["intents"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
 
@@ -114,8 +115,11 @@ async def _answer(
         actor=actor_of(user),
         reason=body.reason,
     )
+    proposal = state.users_hub.proposal_traces.context_of(intent_id)
+    attributes = {CORRELATION_ID: intent.correlation_id, "cryptopulse.approve": str(approve).lower()}
     try:
-        await state.publisher.publish(subjects.approvals(str(user.sub)), message)
+        with continuing(proposal, "answer proposal", attributes):
+            await state.publisher.publish(subjects.approvals(str(user.sub)), message)
     except PublishFailed:
         raise ApiError(503, "bus_unavailable", "the answer could not be sent; try again") from None
     return ApprovalRequested(intent_id=intent_id, approve=approve, message_id=message.message_id)
