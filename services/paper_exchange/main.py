@@ -21,6 +21,7 @@ from services.paper_exchange.user_hub import UserStreams
 from shared.config.settings import PaperExchangeSettings
 from shared.runtime.ops import ops_routes
 from shared.telemetry.error_reporting import flush_error_reporting, init_error_reporting
+from shared.telemetry.http_metrics import HttpMetrics, HttpMetricsMiddleware
 from shared.telemetry.metrics import create_registry
 
 SERVICE = "paper_exchange"
@@ -72,6 +73,7 @@ def create_app(settings: PaperExchangeSettings | None = None) -> FastAPI:
     app.add_exception_handler(BinanceError, handle_binance_error)
     app.middleware("http")(rest.market_data_middleware)
     app.add_middleware(KeepRawReceive)
+    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry))
     app.include_router(rest.router)
     app.include_router(trading_rest.router)
     app.include_router(streams.router)

@@ -26,7 +26,7 @@ from services.agent.graph.sink import IntentSink, JetStreamIntentSink
 from services.agent.graph.toolbox import copilot_tools, rule_book
 from services.agent.llm.budget import PostgresTokenBudget, TokenBudget
 from services.agent.llm.fallback import FallbackChat
-from services.agent.llm.metrics import LlmMetrics
+from services.agent.metrics import AgentMetrics
 from services.agent.offline import OfflineResponder
 from shared.config.settings import AgentSettings
 from shared.db.repositories.candles import CandleRepository
@@ -66,7 +66,10 @@ def graph_builder(
 
 
 def chat_consumers(
-    rt: ServiceRuntime, settings: AgentSettings, checkpointer: BaseCheckpointSaver[Any]
+    rt: ServiceRuntime,
+    settings: AgentSettings,
+    checkpointer: BaseCheckpointSaver[Any],
+    metrics: AgentMetrics,
 ) -> list[PullConsumer]:
     """Return the chat and decision consumers (not yet running) of the agent in ``rt``."""
     if rt.publisher is None or rt.dead_letters is None:
@@ -80,7 +83,7 @@ def chat_consumers(
         settings.agent_llm_providers,
         ModelPreferenceRepository(sessionmaker, build_cipher(settings)),
         graph_builder(settings, sessionmaker, sink, checkpointer, budget),
-        LlmMetrics(rt.registry),
+        metrics.llm,
         allow_private=settings.agent_own_model_private_hosts,
     )
     rules = rule_book(sessionmaker, settings.agent_symbols, VENUE, max_rules=settings.rules_max_per_user)
@@ -88,6 +91,7 @@ def chat_consumers(
         OfflineResponder(market, sink, settings.agent_symbols, VENUE, rules=rules),
         models=models,
         budget=budget,
+        metrics=metrics.chat,
         chunking=Chunking(settings.agent_chat_chunk_chars, settings.agent_chat_flush_s),
     )
     handler = ChatRequestHandler(rt.publisher, responder)

@@ -11,13 +11,14 @@ from typing import Protocol
 from services.agent.chat.chunks import coalesce, split_text
 from services.agent.chat.conversations import in_conversation
 from services.agent.chat.model_reply import TURN_SEPARATOR, model_tokens
-from services.agent.chat.model_router import NO_ACCOUNT, NO_MODEL, OFFLINE_CHOSEN, ModelRoute
+from services.agent.chat.model_router import NO_ACCOUNT, NO_MODEL, OFFLINE_CHOSEN, OWN_PRIVATE, ModelRoute
 from services.agent.chat.replies import ReplyWriter
 from services.agent.graph.context import ChatContext
 from services.agent.graph.graph import CopilotGraph
 from services.agent.llm.budget import TokenBudget
 from services.agent.llm.errors import LlmError, ProviderRejected
 from services.agent.llm.preference import is_own
+from services.agent.metrics import ChatMetrics
 from services.agent.offline import OfflineResponder
 from shared.messages.chat import ChatRequested
 
@@ -26,6 +27,16 @@ _log = logging.getLogger(__name__)
 BUDGET_SPENT = "you have used today's model budget"
 MODEL_FAILED = "the model could not answer just now"
 OWN_REFUSED = "your own model provider refused the request; check its key and model in Settings"
+REASON_LABELS = {
+    NO_MODEL: "no_model",
+    BUDGET_SPENT: "budget",
+    MODEL_FAILED: "model_failed",
+    NO_ACCOUNT: "no_account",
+    OFFLINE_CHOSEN: "chose_offline",
+    OWN_REFUSED: "own_refused",
+    OWN_PRIVATE: "own_private",
+}
+"""Each offline reason's ``agent_offline_reasons_total`` label."""
 
 
 def offline_notice(reason: str) -> str:
@@ -56,10 +67,12 @@ class ChatResponder:
         *,
         models: ModelRoutes,
         budget: TokenBudget,
+        metrics: ChatMetrics,
         chunking: Chunking = Chunking(),
     ) -> None:
         self._offline = offline
         self._models = models
+        self._metrics = metrics
         self._budget = budget
         self._chunking = chunking
 
@@ -83,8 +96,11 @@ class ChatResponder:
                     own = isinstance(e, ProviderRejected) and is_own(e.provider)
                     reason = OWN_REFUSED if own else MODEL_FAILED
                 else:
+                    self._metrics.replies.labels("model").inc()
                     return
             await self._answer_offline(request.text, context, writer, reason)
+            self._metrics.replies.labels("offline").inc()
+            self._metrics.offline_reasons.labels(REASON_LABELS[reason]).inc()
 
     async def _budget_reason(self, user_id: str) -> str | None:
         try:
