@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     bench.add_argument(
         "--only",
-        choices=("feed", "orders", "risk", "kill", "rules", "parser", "backtest", "gateway"),
+        choices=("feed", "orders", "risk", "kill", "rules", "parser", "backtest", "gateway", "http"),
         help="run one benchmark (not with --update-readme)",
     )
     bench.add_argument(

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nats
+from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cryptopulse.bench.latency import Latency, RoundTrip, closed_loop, ms, pair
@@ -58,6 +59,7 @@ from services.risk_gate import checks
 from services.risk_gate.decider import Decider
 from services.risk_gate.main import POOL_SIZE
 from services.risk_gate.markets import Listing, load_listing
+from services.risk_gate.metrics import RiskMetrics
 from services.risk_gate.published import PublishedMarks
 from services.risk_gate.references import ReferencePrices
 from shared.db.engine import create_engine, create_sessionmaker
@@ -319,7 +321,8 @@ async def _measure(
     assert stack.postgres.process is not None and stack.nats.process is not None
     meter = CpuMeter(stack.gate, stack.postgres.process.pid, stack.nats.process.pid)
     listing = Listing()
-    decider = Decider(sessionmaker, listing, references, venue=VENUE.value)
+    metrics = RiskMetrics(CollectorRegistry())  # as the gate's, on a registry nobody scrapes
+    decider = Decider(sessionmaker, listing, references, venue=VENUE.value, metrics=metrics)
     in_process = InProcessGate(decider, PublishedMarks(sessionmaker), maker)
     try:
         await load_listing(listing, venue=VENUE.value, paper_url=stack.paper_url)

@@ -16,6 +16,7 @@ from cryptopulse.bench.backtest import backtest_table, run_backtest_benchmark
 from cryptopulse.bench.feed import FeedResult, run_feed_benchmark
 from cryptopulse.bench.gateway import run_gateway_benchmark
 from cryptopulse.bench.gateway_figures import gateway_table
+from cryptopulse.bench.http_metrics import http_metrics_table, run_http_metrics_benchmark
 from cryptopulse.bench.kill import DEFAULT_ORDERS, kill_table, run_kill_benchmark
 from cryptopulse.bench.nats_baseline import core_publish_subscribe, jetstream_publish_subscribe
 from cryptopulse.bench.orders import DEFAULT_COUNTS, orders_table, run_orders_benchmark
@@ -146,6 +147,14 @@ def _run_gateway(*, header: bool) -> str:
     return f"{title}{heading}:\n\n{gateway_table(result)}"
 
 
+def _run_http_metrics(*, header: bool) -> str:
+    result = run_http_metrics_benchmark()
+    _save("bench-http-metrics.json", dataclasses.asdict(result))
+    title = f"{_measured()}. " if header else ""
+    heading = "**HTTP request metrics** (cost per request of the middleware every service runs)"
+    return f"{title}{heading}:\n\n{http_metrics_table(result)}"
+
+
 def _save(name: str, figures: object) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / name).write_text(json.dumps(figures, indent=2))
@@ -161,8 +170,8 @@ def run_benchmarks(
     kill_orders: int = DEFAULT_ORDERS,
 ) -> str:
     """Run the feed benchmark, the order round trip, the risk gate, the kill switch, the rules
-    engine, the offline parser, the backtest, the API gateway, or (``only`` unset) all eight, as the
-    README shows them."""
+    engine, the offline parser, the backtest, the API gateway, the HTTP request metrics, or
+    (``only`` unset) all nine, as the README shows them."""
     if update_readme and only is not None:
         raise ValueError("the README shows every benchmark: --update-readme needs a full run")
     sections = []
@@ -182,6 +191,8 @@ def run_benchmarks(
         sections.append(_run_backtest(header=only == "backtest"))
     if only in (None, "gateway"):
         sections.append(_run_gateway(header=only == "gateway"))
+    if only in (None, "http"):
+        sections.append(_run_http_metrics(header=only == "http"))
     table = "\n\n".join(sections)
     if update_readme:
         replace_section("bench", table)

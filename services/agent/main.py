@@ -28,6 +28,7 @@ from starlette.applications import Starlette
 
 from services.agent.chat.checkpointer import CheckpointerFactory, postgres_checkpointer
 from services.agent.chat.consumers import chat_consumers
+from services.agent.metrics import AgentMetrics
 from services.agent.rules.service import RulesService, is_stale
 from shared.config.settings import AgentSettings
 from shared.db.repositories.candles import CandleRepository
@@ -64,12 +65,14 @@ def create_app(
         rt.checks["rules"] = ready.is_set
         rt.checks["chat"] = chatting.is_set
         sessionmaker = rt.sessionmaker()
+        metrics = AgentMetrics(rt.registry, tuple(p.name for p in agent_settings.agent_llm_providers))
         services = {
             venue.value: RulesService(
-                RuleRepository(sessionmaker), CandleRepository(sessionmaker), rt.publisher, venue=venue.value
+                RuleRepository(sessionmaker), CandleRepository(sessionmaker), rt.publisher,
+                venue=venue.value, metrics=metrics.rules,
             )
             for venue in VenueName
-        }
+        }  # fmt: skip
         for service in services.values():
             await service.start()
         inputs: list[tuple[str, str, str, Callable[[Msg], Awaitable[None]]]] = [
@@ -100,7 +103,7 @@ def create_app(
         )
         ready.set()
         checkpointer = await resources.enter_async_context(checkpointer_factory(agent_settings))
-        chat = chat_consumers(rt, agent_settings, checkpointer)
+        chat = chat_consumers(rt, agent_settings, checkpointer, metrics)
         consumers.extend(chat)
         tasks.extend(asyncio.create_task(c.run(), name="chat") for c in chat)
         chatting.set()

@@ -53,6 +53,7 @@ from shared.db.repositories.user_trading import UserTradingRepository
 from shared.db.repositories.users import UserRepository
 from shared.runtime.service import ServiceRuntime
 from shared.secrets.factory import build_cipher
+from shared.telemetry.http_metrics import HttpMetrics, HttpMetricsMiddleware
 
 SERVICE = "api_gateway"
 _log = logging.getLogger(__name__)
@@ -172,6 +173,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(runtime.registry))  # outermost: 413s too
     api = APIRouter(prefix="/api")
     api.include_router(auth.router)
     api.include_router(market.router)

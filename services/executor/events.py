@@ -20,6 +20,7 @@ import logging
 import uuid
 from collections.abc import Callable
 
+from services.executor.metrics import ExecutorMetrics
 from shared.db.models.orders import Fill, Order
 from shared.db.repositories.orders import Change, OrderRepository
 from shared.domain.enums import OrderSide, OrderStatus, VenueName
@@ -91,16 +92,21 @@ class OrderEvents:
         self,
         publisher: JetStreamPublisher,
         orders: OrderRepository,
+        metrics: ExecutorMetrics,
         online: Callable[[], bool] = lambda: True,
     ) -> None:
         self._publisher = publisher
         self._orders = orders
+        self._metrics = metrics
         self.online = online
         self._marks: dict[uuid.UUID, OrderStatus] = {}
         self._fill_marks: list[uuid.UUID] = []
         self._marking: asyncio.Task[None] | None = None
 
     async def publish(self, change: Change) -> None:
+        """Count the statuses ``change`` reached (stored: they happened), then publish them."""
+        for reached in change.reached:
+            self._metrics.status_reached(reached.value)
         if not self.online():
             return  # left unpublished: ``flush`` sends it once NATS is back
         order = change.order
@@ -115,6 +121,7 @@ class OrderEvents:
 
     async def refuse(self, command: SubmitOrder, reason: str) -> None:
         """Announce the rejection of a command no order row could be made of."""
+        self._metrics.status_reached(S.REJECTED.value)
         event = OrderRejected(
             message_id=derived_id("order", command.venue, command.client_order_id, S.REJECTED.value),
             correlation_id=command.correlation_id or command.intent_id,

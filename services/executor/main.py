@@ -65,7 +65,9 @@ def create_app(settings: ExecutorSettings | None = None) -> Starlette:
         metrics = ExecutorMetrics(rt.registry)
         gate = RateGate(weight_limit_1m=settings.executor_weight_limit_1m)
         metrics.gate_closed.set_function(lambda: gate.closed_for_s)
+        metrics.request_weight.set_function(lambda: gate.used_weight)
         pool = VenuePool(settings.executor_venue, keys, gate, paper_url=settings.executor_paper_url)
+        pool.on_error = lambda code: metrics.exchange_errors.labels(code).inc()
         policy = ResendPolicy(settings.executor_resend_after_s, settings.executor_lost_order_max_not_found)
         tracker, enforcer, kill_consumer = _with_kill_switch(rt, settings, pool, orders, policy, metrics)
         streams = UserStreams(tracker)
@@ -139,7 +141,7 @@ def _with_kill_switch(
     consumer, which end the orders of the accounts it stops."""
     assert rt.publisher is not None and rt.dead_letters is not None
     switches = KillSwitchRepository(rt.sessionmaker())
-    events = OrderEvents(rt.publisher, orders, _online(rt))
+    events = OrderEvents(rt.publisher, orders, metrics, _online(rt))
     tracker = OrderTracker(pool, orders, events, policy, metrics, KillSwitchGate(switches))
     lookback = timedelta(seconds=settings.executor_fills_lookback_s)
     enforcer = KillSwitchEnforcer(tracker, switches, rt.publisher, online=_online(rt), lookback=lookback)

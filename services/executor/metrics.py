@@ -8,11 +8,30 @@ reconciliation sweep, so they are right after a restart too.
 The kill switch's three: ``executor_kill_switches_engaged`` (read from PostgreSQL every check),
 ``executor_kill_cancels_total`` (what passes ended, by result) and ``executor_kill_flat_seconds``
 (from engagement to no open order left, for passes that had orders to end).
+
+Order state changes are counted where they are published (``OrderEvents.publish``: every change
+passes there, whether NATS is up or not), venue errors where ccxt's are translated
+(``BinanceVenue._call``), drift where the reconciler repairs it.
 """
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from services.executor.venues.errors import ERROR_CODES
+
+ORDER_STATUSES = (
+    "submitted",
+    "new",
+    "partially_filled",
+    "filled",
+    "pending_cancel",
+    "canceled",
+    "rejected",
+    "expired",
+)
+"""``executor_order_events_total``'s statuses: ours, with ``accepted`` called ``new`` as the venue does."""
+DRIFT_KINDS = ("status", "missing_fill", "unknown_order", "resent")
 
 
 class ExecutorMetrics:
@@ -93,6 +112,46 @@ class ExecutorMetrics:
             buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600),
             registry=registry,
         )
+        self.order_events = Counter(
+            "executor_order_events_total",
+            "Order state changes stored, by the status reached (accepted by the venue: new)",
+            ["status"],
+            registry=registry,
+        )
+        self.round_trip = Histogram(
+            "executor_order_round_trip_seconds",
+            "From an order command's arrival to the venue's acknowledgement of the order",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=registry,
+        )
+        self.exchange_errors = Counter(
+            "executor_exchange_errors_total",
+            "Errors the venue answered, by Binance error code or HTTP status (429, 418, 5xx), or "
+            "timeout, network, other",
+            ["code"],
+            registry=registry,
+        )
+        self.request_weight = Gauge(
+            "executor_request_weight_used",
+            "Request weight of the current minute the venue last reported (X-MBX-USED-WEIGHT-1M)",
+            registry=registry,
+        )
+        self.drift = Counter(
+            "executor_reconcile_drift_total",
+            "Mismatches with the venue repaired: a status we had not seen, fills we had missed, a "
+            "trade of an order we do not know, an unseen order sent again",
+            ["kind"],
+            registry=registry,
+        )
+        for status in ORDER_STATUSES:
+            self.order_events.labels(status)
+        for code in ERROR_CODES:
+            self.exchange_errors.labels(code)
+        for kind in DRIFT_KINDS:
+            self.drift.labels(kind)
+
+    def status_reached(self, status: str) -> None:
+        self.order_events.labels("new" if status == "accepted" else status).inc()
 
 
-__all__ = ["ExecutorMetrics"]
+__all__ = ["DRIFT_KINDS", "ORDER_STATUSES", "ExecutorMetrics"]

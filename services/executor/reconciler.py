@@ -104,12 +104,15 @@ class Reconciler:
         open_orders = await tracker.orders.open_orders(venue_name, unconfirmed=True)
         for order in open_orders:
             try:
-                await tracker.resolve(order)
+                change = await tracker.resolve(order)
             except VenueError as e:
                 _log.warning(
                     "could not resolve order",
                     extra={"client_order_id": order.client_order_id, "error": str(e)},
                 )
+                continue
+            if change is not None and change.reached:  # a status the user stream did not bring
+                tracker.metrics.drift.labels("status").inc()
         since = datetime.now(UTC) - self._lookback
         for user_id, symbol in await tracker.orders.recent_markets(venue_name, since):
             try:
@@ -133,8 +136,11 @@ class Reconciler:
             order = await tracker.orders.by_venue_order_id(user_id, tracker.pool.venue, venue_order_id)
             if order is None:
                 _log.info("trade of an order not placed by us", extra={"venue_order_id": venue_order_id})
+                tracker.metrics.drift.labels("unknown_order").inc()
                 continue
-            await tracker.record_fills(order, group)
+            change = await tracker.record_fills(order, group)
+            if change is not None and change.new_fills:  # fills the user stream did not bring
+                tracker.metrics.drift.labels("missing_fill").inc(len(change.new_fills))
         newest = max((t.traded_at for t in trades), default=None)
         # A full page may have more after it: then only up to its newest trade is known.
         until = newest if newest is not None and len(trades) >= FILLS_PAGE else asked_at

@@ -111,6 +111,7 @@ class OrderTracker:
     # -- COMMANDS ------------------------------------------------------------------------------
 
     async def submit(self, command: SubmitOrder) -> None:
+        received = time.perf_counter()
 
         try:
             user_id = user_uuid(command.user_id)
@@ -136,7 +137,7 @@ class OrderTracker:
         if request is None or stored.reached != (S.SUBMITTED,):
             await self.events.publish(stored)  # rejected: by a filter or a kill switch
             return
-        await self._transmit(order, venue, request, stored)
+        await self._transmit(order, venue, request, stored, received)
 
     async def cancel(self, command: CancelOrder) -> None:
         order = await self.orders.get(self.pool.venue, command.client_order_id)
@@ -185,32 +186,37 @@ class OrderTracker:
         else:
             await self.events.flush(self.pool.venue)
 
-    async def resolve(self, order: Order) -> None:
-        """Ask the venue about one order by client order id and apply the answer."""
+    async def resolve(self, order: Order) -> Change | None:
+        """Ask the venue about one order by client order id and apply the answer; the change the
+        venue's report made (None when the venue did not find the order)."""
         venue = await self.pool.get(order.user_id)
         try:
             report = await venue.fetch_order(order.symbol, order.client_order_id)
         except VenueOrderNotFound:
             await self._not_found(order, venue)
-            return
-        await self.apply(order, report, venue)
+            return None
+        return await self.apply(order, report, venue)
 
-    async def apply(self, order: Order, report: OrderReport, venue: Venue) -> None:
+    async def apply(self, order: Order, report: OrderReport, venue: Venue) -> Change:
         """Apply an order report; fetch the order's fills when it has filled anything."""
         change = await self.orders.apply_report(order.id, report)
         await self.events.publish(change)
         if report.filled > 0 and report.venue_order_id:
             fills = await venue.fetch_fills(order.symbol, venue_order_id=report.venue_order_id)
             await self.record_fills(change.order, fills)
+        return change
 
-    async def record_fills(self, order: Order, fills: list[TradeReport] | tuple[TradeReport, ...]) -> None:
-        """Store fills; when they complete the order, ask the venue for its final word too.
+    async def record_fills(
+        self, order: Order, fills: list[TradeReport] | tuple[TradeReport, ...]
+    ) -> Change | None:
+        """Store fills; when they complete the order, ask the venue for its final word too. The
+        change storing them made (None for no fills).
 
         Venue columns (``venue_status``, cumulative quantities) come only from the venue's order
         reports, so an order our fills declare complete is queried once more.
         """
         if not fills:
-            return
+            return None
         change = await self.orders.record_fills(order.id, fills)
         await self.events.publish(change)
         if (
@@ -219,6 +225,7 @@ class OrderTracker:
             and change.order.venue_order_id
         ):
             await self.resolve(change.order)
+        return change
 
     async def _not_found(self, order: Order, venue: Venue) -> None:
         status = OrderStatus(order.status)
@@ -233,6 +240,7 @@ class OrderTracker:
                     "re-sending an unseen order with the same id",
                     extra={"client_order_id": order.client_order_id},
                 )
+                self.metrics.drift.labels("resent").inc()
                 await self._send(order, venue, self._request_of(order))
         elif misses == self._policy.lost_order_max_not_found:  # once; the lost gauge keeps counting it
             _log.error(
@@ -252,17 +260,22 @@ class OrderTracker:
             return
         await self._transmit(change.order, venue, request, change)
 
-    async def _transmit(self, order: Order, venue: Venue, request: OrderRequest, stored: Change) -> None:
+    async def _transmit(
+        self, order: Order, venue: Venue, request: OrderRequest, stored: Change, received: float | None = None
+    ) -> None:
         """Send an order already committed as ``SUBMITTED`` and apply the answer; meanwhile
-        ``sending`` holds the user stream's reports of it back (they would race the answer)."""
+        ``sending`` holds the user stream's reports of it back (they would race the answer).
+        ``received``: when its command arrived (``perf_counter``), None for a re-send."""
         done = self._sending.setdefault(order.client_order_id, asyncio.Event())
         try:
-            await self._transmit_once(order, venue, request, stored)
+            await self._transmit_once(order, venue, request, stored, received)
         finally:
             del self._sending[order.client_order_id]
             done.set()
 
-    async def _transmit_once(self, order: Order, venue: Venue, request: OrderRequest, stored: Change) -> None:
+    async def _transmit_once(
+        self, order: Order, venue: Venue, request: OrderRequest, stored: Change, received: float | None
+    ) -> None:
         """Its ``order.submitted`` event is published while the venue answers, and awaited before
         anything the answer causes is published, so events still go out in lifecycle order."""
         announcing = asyncio.create_task(self.events.publish(stored))
@@ -289,6 +302,8 @@ class OrderTracker:
         except BaseException:
             await asyncio.gather(announcing, return_exceptions=True)
             raise
+        if received is not None:
+            self.metrics.round_trip.observe(time.perf_counter() - received)
         await announcing
         sends.labels("accepted").inc()
         change = await self.orders.apply_report(order.id, submitted.report, as_read=order)

@@ -20,6 +20,7 @@ from services.paper_exchange.metrics import PaperMetrics
 from services.paper_exchange.user_hub import UserStreams
 from shared.config.settings import PaperExchangeSettings
 from shared.runtime.ops import ops_routes
+from shared.telemetry.http_metrics import HttpMetrics, HttpMetricsMiddleware
 from shared.telemetry.metrics import create_registry
 
 SERVICE = "paper_exchange"
@@ -69,6 +70,7 @@ def create_app(settings: PaperExchangeSettings | None = None) -> FastAPI:
     app.add_exception_handler(BinanceError, handle_binance_error)
     app.middleware("http")(rest.market_data_middleware)
     app.add_middleware(KeepRawReceive)
+    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry))
     app.include_router(rest.router)
     app.include_router(trading_rest.router)
     app.include_router(streams.router)

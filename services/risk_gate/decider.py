@@ -28,6 +28,7 @@ from services.risk_gate.account_rows import AccountRows, lock_many, read_account
 from services.risk_gate.account_view import account_view, ask, view_of
 from services.risk_gate.batching import Coalescer
 from services.risk_gate.markets import Listing
+from services.risk_gate.metrics import RiskMetrics
 from services.risk_gate.model import Failure, Limits, MarketView, Proposal
 from services.risk_gate.outgoing import client_order_id, decision, submit_order
 from services.risk_gate.references import ReferencePrices
@@ -67,9 +68,11 @@ class Decider:
         references: ReferencePrices,
         *,
         venue: str,
+        metrics: RiskMetrics,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._metrics = metrics
         self._listing = listing
         self._references = references
         self._venue = venue
@@ -95,6 +98,7 @@ class Decider:
             asks = [ask(p.user_id, locked[p.user_id][1], now, p.intent_id) for p in proposals]
             read = await read_accounts(session, self._venue, asks)
             records: list[IntentRecord] = []
+            hits = 0
             for proposal in proposals:
                 account, limits = locked[proposal.user_id]
                 rows = read[proposal.user_id]
@@ -102,7 +106,10 @@ class Decider:
                     records.append(rows.existing)
                     continue
                 market = self._market(proposal.symbol, limits, now)
-                status, failure = await self._judge(session, proposal, limits, market, now, account, rows)
+                status, failure, hit = await self._judge(
+                    session, proposal, limits, market, now, account, rows
+                )
+                hits += hit
                 records.append(_record_of(proposal, market, status, failure, limits, now))
             fresh = [r for p, r in zip(proposals, records, strict=True) if read[p.user_id].existing is None]
             stored = await intents.record_decisions(session, fresh)
@@ -111,6 +118,10 @@ class Decider:
                     taken = await intents.get(session, record.intent_id)  # another user's id
                     assert taken is not None
                     records[index] = taken
+        for record in fresh:  # committed: count what this transaction stored
+            if record.intent_id in stored:
+                self._metrics.decided(record.status, record.check_name)
+        self._metrics.loss_limit_hits.inc(hits)
         return [self._outgoing(record, now) for record in records]
 
     async def _judge(
@@ -122,26 +133,31 @@ class Decider:
         now: datetime,
         account: RiskAccount,
         rows: AccountRows,
-    ) -> tuple[DecisionOutcome, Failure | None]:
+    ) -> tuple[DecisionOutcome, Failure | None, bool]:
+        """The outcome, the failed check, and whether the daily loss limit just put the user in
+        reduce-only."""
         if rows.kill is not None:
             scope, reason = rows.kill
-            return D.KILLED, Failure("kill_switch", f"kill switch engaged ({scope}): {reason}")
+            return D.KILLED, Failure("kill_switch", f"kill switch engaged ({scope}): {reason}"), False
         view = await view_of(session, rows, account, self._reference_prices(), now=now)
         failure = checks.evaluate(proposal, limits, market, view, now)
         if failure is None:
-            return (D.APPROVED if account.mode is TradingMode.AUTONOMOUS else D.PENDING), None
-        await self._consequences(session, proposal, failure, view.reduce_only)
-        return D.DENIED, failure
+            return (D.APPROVED if account.mode is TradingMode.AUTONOMOUS else D.PENDING), None, False
+        hit = await self._consequences(session, proposal, failure, view.reduce_only)
+        return D.DENIED, failure, hit
 
     @staticmethod
     async def _consequences(
         session: AsyncSession, proposal: Proposal, failure: Failure, reduce_only: bool
-    ) -> None:
-        """A failed check that must change the account, not only refuse this intent."""
+    ) -> bool:
+        """A failed check that must change the account, not only refuse this intent; True when
+        it put the user in reduce-only."""
         if failure.check == checks.RULE_THROTTLE and proposal.rule_id is not None:
             await disabled_rules.disable(session, proposal.user_id, proposal.rule_id, GATE, failure.reason)
         elif failure.check == checks.REDUCE_ONLY and not reduce_only:
             await risk_accounts.change_reduce_only(session, proposal.user_id, True, GATE, failure.reason)
+            return True
+        return False
 
     # -- APPROVALS ---------------------------------------------------------------------------------
 
@@ -172,6 +188,9 @@ class Decider:
                 now=now,
             )  # fmt: skip
             assert moved is not None  # the row is locked and was checked above
+        self._metrics.decided(moved.status, moved.check_name)
+        waited = (now - pending.created_at).total_seconds()
+        self._metrics.approval_latency.labels(moved.status.value).observe(max(waited, 0.0))
         return self._outgoing(moved, now)
 
     @staticmethod
@@ -229,6 +248,8 @@ class Decider:
                 )  # fmt: skip
                 if moved is not None:
                     out.append(self._outgoing(moved, now))
+        for _ in out:
+            self._metrics.decided(D.EXPIRED, None)
         return out
 
     async def _expiry_reason(self, session: AsyncSession, pending: IntentRecord, now: datetime) -> str | None:
@@ -253,6 +274,8 @@ class Decider:
         async with service_session(self._sessionmaker) as session:
             voided = await intents.void_pending(session, user_id, D.KILLED, reason=reason)
             records = [await intents.get(session, intent_id) for intent_id in voided]
+        for _ in voided:
+            self._metrics.decided(D.KILLED, None)
         return [self._outgoing(r, now) for r in records if r is not None]
 
     # -- OUTBOX ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.risk_gate.decider import Decider, Outgoing
 from services.risk_gate.intake import VALIDATION, Refused, read_intent, subject_user
 from services.risk_gate.markets import Listing
+from services.risk_gate.metrics import RiskMetrics
 from services.risk_gate.outgoing import decision
 from services.risk_gate.published import PublishedMarks
 from shared.db.repositories.kill_switches import KillSwitchRepository
@@ -49,9 +51,11 @@ class Handlers:
         listing: Listing,
         *,
         venue: str,
+        metrics: RiskMetrics,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._decider = decider
+        self._metrics = metrics
         self._publisher = publisher
         self._marks = marks
         self._listing = listing
@@ -73,6 +77,7 @@ class Handlers:
         self._marks.add(out.intent_id, out.status)
 
     async def on_intent(self, message: Any) -> None:
+        started = time.perf_counter()
         proposal = read_intent(
             message.data,
             message.subject,
@@ -81,13 +86,18 @@ class Handlers:
             received_at=self._clock(),
         )
         if isinstance(proposal, Refused):
+            self._metrics.received(None)
             await self._refuse(message, proposal)
             return
-        await self.publish(await self._decider.decide(proposal))
+        self._metrics.received(proposal.source)
+        out = await self._decider.decide(proposal)
+        self._metrics.decision_seconds.observe(time.perf_counter() - started)
+        await self.publish(out)
 
     async def _refuse(self, message: Any, refused: Refused) -> None:
         details = {"intent_id": refused.intent_id, "reason": refused.reason}
         await self._audit.record(refused.user_id, ACTOR, "intent.refused", details)
+        self._metrics.refused_invalid()
         if refused.user_id is not None and refused.intent_id is not None:
             denied = decision(
                 refused.intent_id,

@@ -21,8 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from services.risk_gate.decider import Decider
+from services.risk_gate.gauges import refresh_gauges
 from services.risk_gate.handlers import Handlers
 from services.risk_gate.markets import Listing, load_listing
+from services.risk_gate.metrics import RiskMetrics
 from services.risk_gate.published import PublishedMarks
 from services.risk_gate.references import ReferencePrices
 from shared.config.settings import RiskGateSettings
@@ -68,9 +70,12 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
         engine = create_engine(settings.database_url, pool_size=POOL_SIZE, pool_pre_ping=False)
         engines.append(engine)
         sessionmaker = create_sessionmaker(engine)
-        decider = Decider(sessionmaker, listing, references, venue=venue)
+        metrics = RiskMetrics(rt.registry)
+        decider = Decider(sessionmaker, listing, references, venue=venue, metrics=metrics)
         marks.append(PublishedMarks(sessionmaker))
-        handlers = Handlers(decider, rt.publisher, marks[0], sessionmaker, listing, venue=venue)
+        handlers = Handlers(
+            decider, rt.publisher, marks[0], sessionmaker, listing, venue=venue, metrics=metrics
+        )
         await rt.nats.subscribe(subjects.trades(venue, subjects.ANY), cb=_tick_observer(references))
         consumers.extend(_consumers(rt, rt.dead_letters, handlers, settings))
 
@@ -86,6 +91,9 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
             for out in await decider.unpublished(OUTBOX_AGE):
                 await handlers.publish(out)
 
+        async def gauges() -> None:
+            await refresh_gauges(sessionmaker, metrics)
+
         async def refresh() -> None:
             while True:  # every second until a first listing loads (the venue may start after us)
                 await asyncio.sleep(
@@ -96,6 +104,7 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
         tasks.extend(asyncio.create_task(consume(c), name="consumer") for c in consumers)
         tasks.append(every(settings.risk_gate_expiry_interval_s, "expiry", expire))
         tasks.append(every(OUTBOX_AGE.total_seconds(), "outbox", republish))
+        tasks.append(every(settings.risk_gate_expiry_interval_s, "gauges", gauges))
         tasks.append(asyncio.create_task(refresh(), name="listing"))
         tasks.append(asyncio.create_task(marks[0].run(), name="published"))
 

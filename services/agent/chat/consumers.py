@@ -25,6 +25,7 @@ from services.agent.graph.toolbox import copilot_tools, rule_book
 from services.agent.llm.budget import PostgresTokenBudget, TokenBudget
 from services.agent.llm.clients import build_fallback_chat
 from services.agent.llm.metrics import LlmMetrics
+from services.agent.metrics import AgentMetrics
 from services.agent.offline import OfflineResponder
 from shared.config.settings import AgentSettings
 from shared.db.repositories.candles import CandleRepository
@@ -64,7 +65,10 @@ def build_model_graph(
 
 
 def chat_consumers(
-    rt: ServiceRuntime, settings: AgentSettings, checkpointer: BaseCheckpointSaver[Any]
+    rt: ServiceRuntime,
+    settings: AgentSettings,
+    checkpointer: BaseCheckpointSaver[Any],
+    metrics: AgentMetrics,
 ) -> list[PullConsumer]:
     """Return the chat and decision consumers (not yet running) of the agent in ``rt``."""
     if rt.publisher is None or rt.dead_letters is None:
@@ -74,12 +78,13 @@ def chat_consumers(
     conversations = ConversationMap()
     sink = RememberingSink(JetStreamIntentSink(rt.publisher), conversations)
     budget = PostgresTokenBudget(TokenUsageRepository(sessionmaker), settings.agent_daily_token_budget)
-    graph = build_model_graph(settings, sessionmaker, sink, checkpointer, budget, LlmMetrics(rt.registry))
+    graph = build_model_graph(settings, sessionmaker, sink, checkpointer, budget, metrics.llm)
     rules = rule_book(sessionmaker, settings.agent_symbols, VENUE)
     responder = ChatResponder(
         OfflineResponder(market, sink, settings.agent_symbols, VENUE, rules=rules),
         graph=graph,
         budget=budget,
+        metrics=metrics.chat,
         chunking=Chunking(settings.agent_chat_chunk_chars, settings.agent_chat_flush_s),
     )
     handler = ChatRequestHandler(rt.publisher, responder)

@@ -14,6 +14,7 @@ from services.agent.graph.context import ChatContext
 from services.agent.graph.graph import CopilotGraph
 from services.agent.llm.budget import TokenBudget
 from services.agent.llm.errors import LlmError
+from services.agent.metrics import ChatMetrics
 from services.agent.offline import OfflineResponder
 from shared.messages.chat import ChatRequested
 
@@ -23,6 +24,13 @@ NO_MODEL = "no model is configured"
 BUDGET_SPENT = "you have used today's model budget"
 MODEL_FAILED = "the model could not answer just now"
 NO_ACCOUNT = "this chat has no account to count model use against"
+REASON_LABELS = {
+    NO_MODEL: "no_model",
+    BUDGET_SPENT: "budget",
+    MODEL_FAILED: "model_failed",
+    NO_ACCOUNT: "no_account",
+}
+"""Each offline reason's ``agent_offline_reasons_total`` label."""
 
 
 def offline_notice(reason: str) -> str:
@@ -47,9 +55,11 @@ class ChatResponder:
         *,
         graph: CopilotGraph | None,
         budget: TokenBudget,
+        metrics: ChatMetrics,
         chunking: Chunking = Chunking(),
     ) -> None:
         self._offline = offline
+        self._metrics = metrics
         self._graph = graph
         self._budget = budget
         self._chunking = chunking
@@ -72,8 +82,11 @@ class ChatResponder:
                     )
                     reason = MODEL_FAILED
                 else:
+                    self._metrics.replies.labels("model").inc()
                     return
             await self._answer_offline(request.text, context, writer, reason)
+            self._metrics.replies.labels("offline").inc()
+            self._metrics.offline_reasons.labels(REASON_LABELS[reason]).inc()
 
     async def _offline_reason(self, user_id: str) -> str | None:
         if self._graph is None:

@@ -23,6 +23,20 @@ def is_retryable(error: BaseException) -> bool:
     return isinstance(error, RETRYABLE)
 
 
+def error_kind(error: BaseException) -> str:
+    """The ``llm_errors_total`` kind of ``error``: timeout, connection, rate_limited, server, or
+    client (any other refusal, and errors that are not the provider's answer)."""
+    if isinstance(error, openai.APITimeoutError | httpx.TimeoutException):
+        return "timeout"
+    if isinstance(error, openai.APIConnectionError | httpx.TransportError):
+        return "connection"
+    if isinstance(error, openai.RateLimitError):
+        return "rate_limited"
+    if isinstance(error, openai.InternalServerError):
+        return "server"
+    return "client"
+
+
 def describe(error: BaseException) -> str:
     """One line naming the failure: the HTTP status when there is one, else the exception type."""
     if isinstance(error, openai.APIStatusError):

@@ -9,6 +9,7 @@ and the two failure kinds are distinct errors (``ProviderRejected``, ``Providers
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from services.agent.llm.errors import (
     ProviderRejected,
     ProvidersExhausted,
     describe,
+    error_kind,
     is_retryable,
 )
 from services.agent.llm.metrics import LlmMetrics
@@ -63,11 +65,14 @@ class FallbackChat(Runnable[LanguageModelInput, BaseMessage]):
     ) -> BaseMessage:
         failures: list[tuple[str, str]] = []
         for provider in self.providers:
+            started = time.perf_counter()
             try:
                 answer = provider.model.invoke(input, config, **kwargs)
             except Exception as e:
+                self._timed(provider.name, started)
                 self._failed(provider.name, e, failures)
                 continue
+            self._timed(provider.name, started)
             return self._answered(provider.name, answer, failures)
         raise ProvidersExhausted(failures)
 
@@ -76,15 +81,24 @@ class FallbackChat(Runnable[LanguageModelInput, BaseMessage]):
     ) -> BaseMessage:
         failures: list[tuple[str, str]] = []
         for provider in self.providers:
+            started = time.perf_counter()
             try:
                 answer = await provider.model.ainvoke(input, config, **kwargs)
             except Exception as e:
+                self._timed(provider.name, started)
                 self._failed(provider.name, e, failures)
                 continue
+            self._timed(provider.name, started)
             return self._answered(provider.name, answer, failures)
         raise ProvidersExhausted(failures)
 
+    def _timed(self, name: str, started: float) -> None:
+        if self._metrics is not None:
+            self._metrics.request_seconds.labels(name).observe(time.perf_counter() - started)
+
     def _failed(self, name: str, error: Exception, failures: list[tuple[str, str]]) -> None:
+        if self._metrics is not None:
+            self._metrics.errors.labels(name, error_kind(error)).inc()
         if not is_retryable(error):
             self._count(name, "rejected")
             _log.warning(
@@ -92,6 +106,8 @@ class FallbackChat(Runnable[LanguageModelInput, BaseMessage]):
             )
             raise ProviderRejected(name, error) from error
         self._count(name, "failed_over")
+        if self._metrics is not None:
+            self._metrics.fallbacks.labels(name).inc()
         _log.warning(
             "model provider failed; trying the next", extra={"provider": name, "error": describe(error)}
         )

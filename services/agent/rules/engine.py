@@ -38,6 +38,8 @@ class RuleEngine:
         self._charts: dict[ChartKey, Chart] = {}
         self._on_chart: dict[ChartKey, ChartIndex] = {}
         self._in_flight: set[UUID] = set()
+        self.examined = 0
+        """Rules the last ``on_tick`` or ``on_candle`` examined (for the metrics)."""
 
     # -- RULES ---------------------------------------------------------------------------------
 
@@ -105,6 +107,7 @@ class RuleEngine:
         """Take a trade price; return the rules it makes hold (none when ``evaluate`` is False)."""
         before = self._prices.get(market)
         self._prices[market] = price
+        self.examined = 0
         if not evaluate:
             return []
         touched: list[UUID] = []
@@ -116,6 +119,7 @@ class RuleEngine:
             touched.extend(moves)
         if not touched:
             return []
+        self.examined = len(touched)
         return self._holding(touched, market, before, price)
 
     def on_candle(
@@ -124,9 +128,12 @@ class RuleEngine:
         """Take a closed candle of a chart some rule reads; return the rules that hold after it."""
         key = (market, interval)
         chart = self._charts.get(key)
+        self.examined = 0
         if chart is None or not chart.push(bar) or not evaluate:
             return []
-        return self._holding(self._closed(key, chart), None, None, None)
+        closed = self._closed(key, chart)
+        self.examined = len(closed)
+        return self._holding(closed, None, None, None)
 
     def warm(self, market: str, interval: Interval, bars: Iterable[Bar]) -> list[CompiledRule]:
         """Feed a chart its stored history (oldest first); return the rules that hold after it."""

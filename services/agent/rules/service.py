@@ -14,12 +14,14 @@ and is checked again on every ``reload`` round, so a level still holding fires o
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from services.agent.indicators.candles import candle_arrays
 from services.agent.indicators.incremental import Bar
+from services.agent.metrics import RulesMetrics
 from services.agent.rules.conditions import RuleDefinitionError, market_key
 from services.agent.rules.definition import CompiledRule, compile_rule
 from services.agent.rules.engine import RuleEngine
@@ -52,10 +54,12 @@ class RulesService:
         publisher: JetStreamPublisher,
         *,
         venue: str,
+        metrics: RulesMetrics,
         engine: RuleEngine | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.engine = engine or RuleEngine()
+        self._metrics = metrics
         self.venue = venue
         self.fired: list[str] = []
         """Intent ids this process committed, in order (for metrics and tests)."""
@@ -82,16 +86,21 @@ class RulesService:
         await self._fire_all(self.engine.holding(blocked))
 
     async def on_tick(self, tick: TradeTick, *, evaluate: bool = True) -> None:
+        started = time.perf_counter()
         rules = self.engine.on_tick(market_key(tick.venue, tick.symbol), tick.price, evaluate=evaluate)
+        if evaluate:
+            self._metrics.evaluated("price", self.engine.examined, time.perf_counter() - started)
         await self._fire_all(rules)
 
     async def on_candle(self, candle: Candle, *, evaluate: bool = True) -> None:
         if not candle.closed:
             return
         market = market_key(candle.venue, candle.symbol)
-        await self._fire_all(
-            self.engine.on_candle(market, candle.interval, bar_of(candle), evaluate=evaluate)
-        )
+        started = time.perf_counter()
+        rules = self.engine.on_candle(market, candle.interval, bar_of(candle), evaluate=evaluate)
+        if evaluate:
+            self._metrics.evaluated("indicator", self.engine.examined, time.perf_counter() - started)
+        await self._fire_all(rules)
 
     async def republish(self) -> int:
         """Publish every committed, unacknowledged firing of this venue again (same id, same bytes)."""
@@ -145,6 +154,7 @@ class RulesService:
         if outcome is FireOutcome.FIRED:
             self.engine.fired(rule.id, seq)
             self.fired.append(intent.intent_id)
+            self._metrics.firings.inc()
             await self._publish(subject, intent)
         elif outcome is FireOutcome.STALE:
             self.engine.remove(rule.id)  # changed under us; the next reload brings it back if active

@@ -22,7 +22,7 @@ from services.executor.venues.binance_mapping import (
     response_fills,
     trade_report,
 )
-from services.executor.venues.errors import VenueRejected, VenueRetryable, classify
+from services.executor.venues.errors import VenueError, VenueRejected, VenueRetryable, classify, error_code
 from services.executor.venues.rate_gate import RateGate
 from shared.domain.enums import OrderType
 from shared.domain.market_rules import MarketRules, rules_from_market
@@ -38,11 +38,15 @@ DEFAULT_BAN_S = 120.0
 class BinanceVenue:
     """One ccxt.pro ``binance`` client signed with one user's key, behind the ``Venue`` protocol."""
 
-    def __init__(self, name: str, client: Any, gate: RateGate) -> None:
+    def __init__(
+        self, name: str, client: Any, gate: RateGate, on_error: Callable[[str], None] = lambda _: None
+    ) -> None:
         self.name = name
         self._client = client
         self._client.enableLastResponseHeaders = True
         self._gate = gate
+        self._on_error = on_error
+        """Told the ``error_code`` of every error the venue answers (for the metrics)."""
         self._markets_loaded = False
 
     async def market(self, symbol: str) -> MarketRules:
@@ -160,6 +164,8 @@ class BinanceVenue:
             headers = {k.lower(): v for k, v in (self._client.last_response_headers or {}).items()}
             match = _STATUS_IN_MESSAGE.search(str(error))
             status = int(match.group(1)) if match else None
+            if not isinstance(error, VenueError):
+                self._on_error(error_code(error, status))
             retry_after = float(headers["retry-after"]) if "retry-after" in headers else None
             mapped = classify(error, submitting=submitting, retry_after_s=retry_after, status=status)
             if isinstance(mapped, VenueRetryable) and status in (418, 429):

@@ -12,6 +12,8 @@ is then never re-sent blindly; reconciliation looks it up by its client order id
 
 from __future__ import annotations
 
+import re
+
 from shared.exchange import errors as ccxt_errors
 
 
@@ -94,7 +96,34 @@ def classify(
     return VenueOutcomeUnknown(reason) if submitting else VenueRetryable(reason, retry_after_s)
 
 
+_BINANCE_CODE = re.compile(r'"code"\s*:\s*(-\d{1,4})\b')
+ERROR_CODES = (
+    *("-1003", "-1007", "-1008", "-1013", "-1021", "-2010", "-2011", "-2013", "-2015"),
+    *("418", "429", "5xx", "timeout", "network", "other"),
+)
+"""The codes an operator expects (labelled from the start); any other Binance code is labelled too."""
+
+
+def error_code(error: BaseException, status: int | None = None) -> str:
+    """The label of a venue error: the HTTP status of a rate limit or ban (``429``, ``418``), else
+    Binance's code from the answer's body (``-2010``), else ``timeout``, ``5xx``, ``network`` or
+    ``other``. Binance codes are four digits at most, so the label's values stay bounded."""
+    if status in (418, 429):  # before the body's code: a 429's body says -1003 too
+        return str(status)
+    found = _BINANCE_CODE.search(str(error))
+    if found:
+        return found.group(1)
+    if isinstance(error, ccxt_errors.RequestTimeout | TimeoutError):
+        return "timeout"
+    if isinstance(error, ccxt_errors.ExchangeNotAvailable | ccxt_errors.OnMaintenance):
+        return "5xx"
+    if isinstance(error, ccxt_errors.NetworkError | OSError):
+        return "network"
+    return "other"
+
+
 __all__ = [
+    "ERROR_CODES",
     "TABLE",
     "VenueAlreadySubmitted",
     "VenueError",
@@ -104,4 +133,5 @@ __all__ = [
     "VenueRejected",
     "VenueRetryable",
     "classify",
+    "error_code",
 ]

@@ -49,6 +49,8 @@ class VenuePool:
         self._lock = asyncio.Lock()
         self.on_open: OnOpen | None = None
         self.on_close: OnClose | None = None
+        self.on_error: Callable[[str], None] = lambda _: None
+        """Told the code of every error a venue answers (``errors.error_code``)."""
 
     @property
     def users(self) -> list[uuid.UUID]:
@@ -83,7 +85,7 @@ class VenuePool:
                 options={"fetchOpenOrders": {"warnWithoutSymbol": False}},
                 throttle=False,  # the RateGate paces by the venue's own weight headers and 429/418
             )
-            client = BinanceVenue(self.venue, ccxt_client, self.gate)
+            client = BinanceVenue(self.venue, ccxt_client, self.gate, self.on_error)
             self._clients[user_id] = client
             self._fingerprints[user_id] = fingerprint
         if self.on_open is not None:

@@ -24,6 +24,8 @@ class RateGate:
         self._weight_ceiling = int(weight_limit_1m * weight_headroom)
         self._open_at = 0.0
         self.banned = False
+        self.used_weight = 0
+        """The current minute's used weight the venue last reported."""
 
     @property
     def closed_for_s(self) -> float:
@@ -47,6 +49,7 @@ class RateGate:
                     used = int(value)
                 except ValueError:
                     return
+                self.used_weight = used
                 if used >= self._weight_ceiling:
                     self.close_for(60.0 - time.time() % 60.0)
                 return

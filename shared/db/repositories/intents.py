@@ -227,6 +227,11 @@ async def pending_for_update(session: AsyncSession, limit: int = 1000) -> list[I
     return [IntentRecord.of(row) for row in rows]
 
 
+async def count_pending(session: AsyncSession) -> int:
+    """Proposals waiting for a person, of every user (the gate's ``risk_pending_intents``)."""
+    return await session.scalar(select(func.count()).where(IntentRow.status == PENDING)) or 0
+
+
 async def mark_published(session: AsyncSession, intent_id: str, status: DecisionOutcome) -> None:
     """JetStream acknowledged the messages of ``status``: the intent leaves the outbox (unless it
     has moved on since, in which case its newer status is still to publish)."""
@@ -357,6 +362,7 @@ class IntentRepository:
 __all__ = [
     "IntentRecord",
     "IntentRepository",
+    "count_pending",
     "get",
     "mark_many_published",
     "mark_published",

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, text, update
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.models.risk import NO_USER, KillSwitch
@@ -87,6 +87,14 @@ async def engaged_for(session: AsyncSession, user_id: uuid.UUID) -> KillState | 
     return None if row is None else KillState.of(row)
 
 
+async def engaged_by_scope(session: AsyncSession) -> dict[KillScope, int]:
+    """How many switches are engaged, per scope (scopes with none are absent)."""
+    rows = await session.execute(
+        select(KillSwitch.scope, func.count()).where(KillSwitch.engaged).group_by(KillSwitch.scope)
+    )
+    return {KillScope(scope): count for scope, count in rows.all()}
+
+
 class KillSwitchRepository:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -138,4 +146,4 @@ class KillSwitchRepository:
             return [KillState.of(row) for row in rows]
 
 
-__all__ = ["STOPPED_BY", "KillState", "KillSwitchRepository", "engaged_for"]
+__all__ = ["STOPPED_BY", "KillState", "KillSwitchRepository", "engaged_by_scope", "engaged_for"]

@@ -33,6 +33,7 @@ from tests.integration.agent.chat_support import (
     text_of,
 )
 from tests.support.openai_server import Reply, scripted_openai
+from tests.support.scrape import scrape
 
 pytestmark = [pytest.mark.postgres, pytest.mark.nats]
 
@@ -64,6 +65,7 @@ async def test_an_offline_request_is_answered_in_ordered_chunks_ending_with_fina
         chunks = await bus.reply_to(request.message_id)
         async with httpx.AsyncClient() as http:
             readiness = (await http.get(f"{agent}/readyz")).json()
+        metrics = await scrape(agent)
     # Assert
     assert len(chunks) > 1
     assert_streamed_in_order(chunks)
@@ -75,6 +77,10 @@ async def test_an_offline_request_is_answered_in_ordered_chunks_ending_with_fina
     assert text.startswith(offline_notice(NO_MODEL) + "\n")
     assert "spot trading cannot short" in text and "- buy 0.1 BTC" in text
     assert readiness["ready"] is True and readiness["checks"]["chat"] is True
+    assert metrics.value("agent_chat_replies_total", source="offline") == 1
+    assert metrics.value("agent_chat_replies_total", source="model") == 0
+    assert metrics.value("agent_offline_reasons_total", reason="no_model") == 1
+    assert metrics.value("agent_offline_reasons_total", reason="budget") == 0
 
 
 async def test_one_users_requests_are_answered_in_order_without_interleaving(
@@ -126,11 +132,16 @@ async def test_the_models_streamed_tokens_reach_the_reply_in_order(
     pieces = ["Bitcoin ", "is ", "trading ", "near ", "its ", "weekly ", "high; ", "RSI ", "is ", "neutral."]
     with scripted_openai([Reply(content=pieces)]) as (server, url):
         request = bus.request("How is BTC doing?")
-        with running_agent(fresh_nats.url, chat_db, [local_model(url)], agent_chat_chunk_chars=12):
+        with running_agent(fresh_nats.url, chat_db, [local_model(url)], agent_chat_chunk_chars=12) as agent:
             # Act
             await bus.send(subjects.chat_requests(USER), request)
             chunks = await bus.reply_to(request.message_id)
+            metrics = await scrape(agent)
     # Assert
+    assert metrics.value("agent_chat_replies_total", source="model") == 1
+    assert metrics.value("llm_requests_total", provider="local", outcome="answered") == 1
+    assert metrics.value("llm_request_seconds_count", provider="local") == 1
+    assert metrics.value("llm_errors_total", provider="local", kind="server") == 0  # known: from zero
     assert_streamed_in_order(chunks)
     assert text_of(chunks) == "".join(pieces)
     assert len(chunks) >= len("".join(pieces)) // 12
@@ -143,11 +154,15 @@ async def test_a_failing_model_falls_back_to_the_offline_answer_with_a_notice(
     # Arrange
     with scripted_openai([Reply(status=503)]) as (server, url):
         request = bus.request("buy 0.02 ETH")
-        with running_agent(fresh_nats.url, chat_db, [local_model(url)]):
+        with running_agent(fresh_nats.url, chat_db, [local_model(url)]) as agent:
             # Act
             await bus.send(subjects.chat_requests(USER), request)
             chunks = await bus.reply_to(request.message_id)
+            metrics = await scrape(agent)
     # Assert
+    assert metrics.value("agent_offline_reasons_total", reason="model_failed") == 1
+    assert metrics.value("llm_errors_total", provider="local", kind="server") == 1
+    assert metrics.value("llm_fallbacks_total", provider="local") == 1
     assert len(server.requests) == 1
     assert_streamed_in_order(chunks)
     assert text_of(chunks).startswith(offline_notice(MODEL_FAILED) + "\nProposed: buy 0.02 ETH at market")
@@ -160,9 +175,11 @@ async def test_a_spent_budget_answers_offline_without_calling_the_model(
 ) -> None:
     with scripted_openai([Reply(content="never sent")]) as (server, url):
         request = bus.request("cancel all orders")
-        with running_agent(fresh_nats.url, chat_db, [local_model(url)], agent_daily_token_budget=0):
+        with running_agent(fresh_nats.url, chat_db, [local_model(url)], agent_daily_token_budget=0) as agent:
             await bus.send(subjects.chat_requests(USER), request)
             chunks = await bus.reply_to(request.message_id)
+            metrics = await scrape(agent)
+    assert metrics.value("agent_offline_reasons_total", reason="budget") == 1
     assert server.requests == []
     assert text_of(chunks).startswith(offline_notice(BUDGET_SPENT) + "\nUnderstood: cancel every open order")
 
@@ -173,9 +190,11 @@ async def test_a_chat_without_an_account_answers_offline_without_calling_the_mod
     guest = "guest-without-account"  # a valid subject token, but no users.id to count model use against
     with scripted_openai([Reply(content="never sent")]) as (server, url):
         request = bus.request("cancel all orders", user_id=guest)
-        with running_agent(fresh_nats.url, chat_db, [local_model(url)]):
+        with running_agent(fresh_nats.url, chat_db, [local_model(url)]) as agent:
             await bus.send(subjects.chat_requests(guest), request)
             chunks = await bus.reply_to(request.message_id, user_id=guest)
+            metrics = await scrape(agent)
+    assert metrics.value("agent_offline_reasons_total", reason="no_account") == 1
     assert server.requests == []
     assert text_of(chunks).startswith(offline_notice(NO_ACCOUNT) + "\n")
 

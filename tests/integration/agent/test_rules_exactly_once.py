@@ -12,10 +12,12 @@ from typing import Any
 import nats
 import pytest
 from nats.js import JetStreamContext
+from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cryptopulse.servers.nats import NatsServer
 from cryptopulse.servers.postgres import PostgresServer
+from services.agent.metrics import RulesMetrics
 from services.agent.rules.definition import check, compile_rule
 from services.agent.rules.intents import intent_for
 from services.agent.rules.service import RulesService
@@ -63,10 +65,16 @@ async def user(sessionmaker: async_sessionmaker[AsyncSession]) -> uuid.UUID:
     return (await UserRepository(sessionmaker).create(f"r{uuid.uuid4().hex[:8]}@example.com", "R")).id
 
 
-def service(sessionmaker: async_sessionmaker[AsyncSession], js: JetStreamContext) -> RulesService:
+def service(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    js: JetStreamContext,
+    registry: CollectorRegistry | None = None,
+) -> RulesService:
+    metrics = RulesMetrics(registry or CollectorRegistry())
     return RulesService(
-        RuleRepository(sessionmaker), CandleRepository(sessionmaker), JetStreamPublisher(js), venue="paper"
-    )
+        RuleRepository(sessionmaker), CandleRepository(sessionmaker), JetStreamPublisher(js), venue="paper",
+        metrics=metrics,
+    )  # fmt: skip
 
 
 async def create(sessionmaker: async_sessionmaker[AsyncSession], user: uuid.UUID, phrase: str) -> RuleRecord:
@@ -99,10 +107,15 @@ async def test_a_rule_fires_once_and_not_again_after_a_restart(
     sessionmaker: async_sessionmaker[AsyncSession], js: JetStreamContext, user: uuid.UUID
 ) -> None:
     dip = await create(sessionmaker, user, "buy 0.5 BTC if it dips below $30,000")
-    first = service(sessionmaker, js)
+    registry = CollectorRegistry()
+    first = service(sessionmaker, js, registry)
     await first.start()
     for price in ("30500", "29000", "31000", "28000"):
         await tick(first, price)
+    assert registry.get_sample_value("rules_firings_total") == 1
+    assert registry.get_sample_value("rules_evaluation_seconds_count", {"kind": "price"}) == 4  # every tick
+    assert registry.get_sample_value("rules_evaluations_total", {"kind": "price"}) == 1  # the dip alone
+    assert registry.get_sample_value("rules_evaluations_total", {"kind": "indicator"}) == 0
 
     again = service(sessionmaker, js)  # a restart against the same database and stream
     await again.start()
@@ -151,17 +164,20 @@ async def test_the_kill_switch_holds_firings_back_until_released(
     dip = await create(sessionmaker, user, "buy 0.5 BTC if it dips below $30,000")
     switches = KillSwitchRepository(sessionmaker)
     await switches.engage(KillScope.USER, user, "trader", "test")
-    rules = service(sessionmaker, js)
+    registry = CollectorRegistry()
+    rules = service(sessionmaker, js, registry)
     await rules.start()
     await tick(rules, "31000")
     await tick(rules, "29000")
     await rules.reload()
     assert rules.fired == [] and await published(js, user) == []
+    assert registry.get_sample_value("rules_firings_total") == 0  # held back is not fired
 
     await switches.release(KillScope.USER, user, "trader")
     await rules.reload()  # the level still holds: it fires now, once
     await rules.reload()
     assert [i.intent_id for i in await published(js, user)] == [f"rule-{dip.id}-1"]
+    assert registry.get_sample_value("rules_firings_total") == 1
 
 
 async def test_a_rule_the_gate_disabled_does_not_fire_until_re_enabled(

@@ -44,6 +44,7 @@ from shared.messaging.publisher import JetStreamPublisher
 from shared.messaging.streams import ensure_streams
 from shared.secrets.factory import build_cipher
 from tests.support.paper import PaperServer
+from tests.support.scrape import Scrape, scrape
 
 ROOT = Path(__file__).resolve().parents[3]
 PAPER_SYMBOLS = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "BNB/USDT", "XRP/USDT")
@@ -123,6 +124,10 @@ class Stack:
                 self.process.wait(5)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+    async def metrics(self) -> Scrape:
+        """The executor's ``/metrics``, scraped over HTTP."""
+        return await scrape(f"http://127.0.0.1:{self.port}")
 
     async def send(self, command: Message) -> None:
         await self.publisher.publish(subjects.order_commands("paper"), command)

@@ -1,5 +1,6 @@
 """N orders in, exactly N orders on the exchange, and the database equal to it to the last decimal:
-under every fault of the paper exchange, across SIGKILLs, with bad input mixed in.
+under every fault of the paper exchange, across SIGKILLs, with bad input mixed in; each fault
+visible in the executor's ``/metrics``.
 
 Partial fill then cancel is in test_executor_partial_fill.py.
 """
@@ -56,6 +57,15 @@ FAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+ERROR_CODES = {
+    "429 then healthy": ("429",),
+    "500 after accept": ("5xx",),
+    "503 after accept": ("5xx",),
+    "-1007 after accept": ("-1007", "timeout"),  # on a slow machine the client gives up first
+}
+"""The ``executor_exchange_errors_total`` codes each fault must show up under."""
+
+
 @pytest.mark.parametrize("fault", list(FAULTS), ids=list(FAULTS))
 async def test_n_orders_in_exactly_n_on_the_exchange_under_every_fault(stack: Stack, fault: str) -> None:
     stack.start_executor()
@@ -67,6 +77,15 @@ async def test_n_orders_in_exactly_n_on_the_exchange_under_every_fault(stack: St
     await stack.faults({"reset": True})
     await stack.wait_for(lambda: all_resolved(stack, len(sent)), within_s=40)
     await eventually(lambda: assert_database_equals_exchange(stack, sent))
+    metrics = await stack.metrics()
+    assert metrics.value("executor_order_events_total", status="submitted") == len(sent)
+    assert metrics.value("executor_order_events_total", status="filled") == 2  # the market orders
+    assert (metrics.value("executor_request_weight_used") or 0) > 0
+    if fault in ("healthy", "latency"):
+        assert metrics.value("executor_order_round_trip_seconds_count") == len(sent)
+    if fault in ERROR_CODES:
+        codes = ERROR_CODES[fault]
+        assert sum(metrics.total("executor_exchange_errors_total", code=code) for code in codes) >= 1
 
 
 async def test_sigkill_at_random_points_loses_and_duplicates_nothing(stack: Stack) -> None:
@@ -110,6 +129,7 @@ async def test_a_fill_while_the_executor_is_down_is_stored_after_restart(stack: 
     [row] = await stack.orders()
     assert row.status == OrderStatus.FILLED.value and row.filled_qty == Decimal("0.002")
     await assert_database_equals_exchange(stack, [cmd])
+    assert (await stack.metrics()).total("executor_reconcile_drift_total") >= 1  # repaired after restart
 
 
 async def test_bad_input_is_rejected_with_a_reason_and_the_consumer_keeps_going(stack: Stack) -> None:

@@ -161,6 +161,7 @@ async def test_while_the_user_stream_is_down_rest_polling_finds_fills_at_once(st
     row = next(o for o in await stack.orders() if o.client_order_id == market.client_order_id)
     assert row.status == OrderStatus.FILLED.value
     await eventually(lambda: assert_database_equals_exchange(stack, [resting, market]))
+    assert (await stack.metrics()).total("executor_reconcile_drift_total") >= 1  # polling repaired it
     await stack.faults({"reset": True})
 
     async def fresh() -> bool:

@@ -43,6 +43,7 @@ from shared.messaging.publisher import JetStreamPublisher
 from shared.messaging.streams import ensure_streams
 from tests.support.databases import migrated_database
 from tests.support.paper import PaperServer
+from tests.support.scrape import Scrape, scrape
 
 ROOT = Path(__file__).resolve().parents[3]
 PRICE = Decimal("30000.00")
@@ -108,6 +109,18 @@ class Gate:
                 process.wait(5)
         self.processes.clear()
         self.ports.clear()
+
+    async def metrics(self) -> Scrape:
+        """The first gate process's ``/metrics``, scraped over HTTP."""
+        return await scrape(f"http://127.0.0.1:{self.ports[0]}")
+
+    async def metric_reaches(self, expected: float, name: str, within_s: float = 10, **labels: str) -> None:
+        """Wait until the sample is ``expected`` (gauges refresh on a timer; some inputs are
+        acknowledged without a reply to wait for)."""
+        deadline = asyncio.get_running_loop().time() + within_s
+        while (value := (await self.metrics()).value(name, **labels)) != expected:
+            assert asyncio.get_running_loop().time() < deadline, f"{name}{labels} = {value}, not {expected}"
+            await asyncio.sleep(0.1)
 
     def intent(self, **fields: Any) -> TradeIntentCreated:
         intent_id = fields.pop("intent_id", uuid.uuid4().hex)

@@ -1,5 +1,6 @@
 """The risk gate end to end: manual approval by default, autonomous on confirmation, bad input
-refused before any check, approvals bound to the exact parameters, expiry, and the kill switch."""
+refused before any check, approvals bound to the exact parameters, expiry, and the kill switch;
+each counted in the gate's ``/metrics`` as Prometheus scrapes it."""
 
 from __future__ import annotations
 
@@ -135,6 +136,14 @@ async def test_a_failing_check_denies_with_the_check_and_a_reason(gate: Gate) ->
     await gate.send(subjects.intents(str(gate.user_id)), far)
     assert (await inbox.wait(far.intent_id, D.DENIED)).check == "price_collar"
     assert inbox.commands == []
+    metrics = await gate.metrics()
+    assert metrics.value("risk_decisions_total", outcome="denied", reason="max_order_value") == 1
+    assert metrics.value("risk_decisions_total", outcome="denied", reason="price_collar") == 1
+    assert metrics.value("risk_decisions_total", outcome="denied", reason="balance") == 0
+    assert metrics.value("risk_intents_total", source="chat") == 2
+    assert metrics.value("risk_intents_total", source="rule") == 0
+    assert metrics.value("risk_decision_seconds_count") == 2
+    assert metrics.total("http_requests_total", route="/readyz", status="200") >= 1
 
 
 async def test_bad_input_is_refused_at_validation_and_never_forwarded(gate: Gate) -> None:
@@ -156,6 +165,11 @@ async def test_bad_input_is_refused_at_validation_and_never_forwarded(gate: Gate
     await gate.send(subjects.intents(user), good)
     await inbox.wait(good.intent_id, D.PENDING)  # the consumer kept going
     assert inbox.of(someone_else.intent_id) == [] and inbox.commands == []
+    await gate.metric_reaches(5, "risk_decisions_total", outcome="rejected", reason="invalid")
+    metrics = await gate.metrics()
+    assert metrics.value("risk_intents_total", source="other") == 5
+    assert metrics.value("risk_intents_total", source="chat") == 1
+    assert metrics.value("risk_decisions_total", outcome="pending", reason="none") == 1
 
 
 def _json(body: dict[str, Any]) -> bytes:
@@ -178,6 +192,8 @@ async def test_a_pending_proposal_expires_in_time_or_when_the_price_moves(gate: 
     await gate.tick(gate.price * Decimal("1.03"))
     moved = await inbox.wait(moving.intent_id, D.EXPIRED, within_s=10)
     assert "the price moved 3.00%" in moved.reason
+    assert (await gate.metrics()).value("risk_decisions_total", outcome="expired", reason="none") == 2
+    await gate.metric_reaches(0, "risk_pending_intents")
 
 
 async def test_the_kill_switch_voids_pending_refuses_new_intents_and_survives_a_restart(gate: Gate) -> None:
@@ -194,6 +210,8 @@ async def test_the_kill_switch_voids_pending_refuses_new_intents_and_survives_a_
     after = gate.intent()
     await gate.send(subjects.intents(str(gate.user_id)), after)
     assert (await inbox.wait(after.intent_id, D.KILLED)).check == "kill_switch"
+    assert (await gate.metrics()).value("risk_decisions_total", outcome="killed", reason="none") == 2
+    await gate.metric_reaches(1, "risk_kill_switch_engaged", scope="user")
 
     gate.stop()
     gate.start()
@@ -203,6 +221,8 @@ async def test_the_kill_switch_voids_pending_refuses_new_intents_and_survives_a_
     await gate.send(subjects.intents(str(gate.user_id)), later)
     await inbox.wait(later.intent_id, D.KILLED)
     assert inbox.commands == []
+    await gate.metric_reaches(1, "risk_kill_switch_engaged", scope="user")  # read from PostgreSQL
+    assert (await gate.metrics()).value("risk_kill_switch_engaged", scope="global") == 0
 
 
 async def test_two_replicas_deciding_in_parallel_never_exceed_an_aggregate_limit(gate: Gate) -> None:

@@ -22,6 +22,15 @@ def test_used_weight_below_the_headroom_keeps_it_open() -> None:
     assert gate.closed_for_s == 0
 
 
+def test_the_last_used_weight_is_kept_for_the_metrics_and_a_garbled_one_ignored() -> None:
+    gate = RateGate()
+    assert gate.used_weight == 0
+    gate.observe({"X-MBX-USED-WEIGHT-1M": "42"})
+    gate.observe({"X-MBX-USED-WEIGHT-1M": "lots"})
+    gate.observe({"Content-Type": "application/json"})
+    assert gate.used_weight == 42
+
+
 @pytest.mark.parametrize("header", ["X-MBX-USED-WEIGHT-1M", "x-mbx-used-weight-1m"])
 def test_used_weight_at_the_headroom_closes_it_until_the_minute_turns(header: str) -> None:
     gate = RateGate(weight_limit_1m=1000, weight_headroom=0.9)

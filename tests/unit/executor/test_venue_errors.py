@@ -14,6 +14,7 @@ from services.executor.venues.errors import (
     VenueRejected,
     VenueRetryable,
     classify,
+    error_code,
 )
 
 # (raised by ccxt, ours while submitting, ours for reads and cancels)
@@ -71,3 +72,32 @@ def test_a_418_is_a_ban_and_keeps_retry_after() -> None:
 
 def test_the_reason_names_the_ccxt_class_and_message() -> None:
     assert str(classify(ccxt.InsufficientFunds("no money"), submitting=True)) == "InsufficientFunds: no money"
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (
+            ccxt.InsufficientFunds('binance {"code":-2010,"msg":"Account has insufficient balance."}'),
+            None,
+            "-2010",
+        ),
+        (ccxt.DDoSProtection('binance 429 {"code":-1003,"msg":"Too much request weight used"}'), 429, "429"),
+        (ccxt.DDoSProtection('binance 418 {"code":-1003,"msg":"IP banned"}'), 418, "418"),
+        (ccxt.RequestTimeout('{"code":-1007,"msg":"Timeout waiting for response"}'), None, "-1007"),
+        (
+            ccxt.RequestTimeout("binance GET https://api.binance.com/api/v3/order request timed out"),
+            None,
+            "timeout",
+        ),
+        (ccxt.ExchangeNotAvailable("binance 502 Bad Gateway"), None, "5xx"),
+        (ccxt.NetworkError("connection reset"), None, "network"),
+        (ccxt.ExchangeError('{"code": -123456, "msg": "a code too long to be Binance\'s"}'), None, "other"),
+        (RuntimeError("not ccxt at all"), None, "other"),
+    ],
+    ids=["binance code", "429", "418", "-1007", "timeout", "5xx", "network", "not a code", "unknown"],
+)
+def test_the_metrics_label_of_an_error_is_a_binance_code_a_status_or_a_kind(
+    error: Exception, status: int | None, code: str
+) -> None:
+    assert error_code(error, status) == code

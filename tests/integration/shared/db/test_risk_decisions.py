@@ -1,5 +1,6 @@
 """Decisions in batches: one transaction for the intents of several users, each stored exactly as
-returned, a redelivered intent answered with its stored decision, and one intent per user a batch."""
+returned, a redelivered intent answered with its stored decision, and one intent per user a batch.
+Every stored decision is counted once in the gate's metrics, with its outcome and reason."""
 
 from __future__ import annotations
 
@@ -9,19 +10,25 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.paper_exchange.markets import spec_for, symbol_info
 from services.risk_gate.decider import Decider
+from services.risk_gate.gauges import refresh_gauges
 from services.risk_gate.markets import Listing
+from services.risk_gate.metrics import RiskMetrics
 from services.risk_gate.model import Proposal
 from services.risk_gate.references import ReferencePrices
 from shared.db.repositories import intents
+from shared.db.repositories.kill_switches import KillSwitchRepository
 from shared.db.repositories.portfolio import PortfolioRepository
+from shared.db.repositories.risk_limits import RiskLimitsRepository
 from shared.db.repositories.users import UserRepository
-from shared.domain.enums import DecisionOutcome, IntentSource, OrderSide, OrderType, VenueName
+from shared.domain.enums import DecisionOutcome, IntentSource, KillScope, OrderSide, OrderType, VenueName
 from shared.messages.base import Message, utc_now
 from shared.messages.intents import TradeIntentCreated
+from shared.messages.risk import ApprovalGiven
 
 pytestmark = pytest.mark.postgres
 OUT = DecisionOutcome
@@ -29,12 +36,22 @@ PRICE = Decimal("30000.00")
 
 
 @pytest.fixture
-def decider(sessionmaker: async_sessionmaker[AsyncSession]) -> Decider:
+def registry() -> CollectorRegistry:
+    return CollectorRegistry()
+
+
+@pytest.fixture
+def metrics(registry: CollectorRegistry) -> RiskMetrics:
+    return RiskMetrics(registry)
+
+
+@pytest.fixture
+def decider(sessionmaker: async_sessionmaker[AsyncSession], metrics: RiskMetrics) -> Decider:
     listing = Listing()
     listing.replace({"BTC/USDT": {"spot": True, "active": True, "info": symbol_info(spec_for("BTC/USDT"))}})
     references = ReferencePrices()
     references.observe("BTC/USDT", PRICE, utc_now())
-    return Decider(sessionmaker, listing, references, venue="paper")
+    return Decider(sessionmaker, listing, references, venue="paper", metrics=metrics)
 
 
 async def _trader(sessionmaker: async_sessionmaker[AsyncSession]) -> uuid.UUID:
@@ -77,7 +94,7 @@ async def test_a_batch_stores_each_decision_exactly_as_it_returns_it(
 
 
 async def test_a_redelivered_intent_in_a_batch_gets_its_stored_decision(
-    sessionmaker: async_sessionmaker[AsyncSession], decider: Decider
+    sessionmaker: async_sessionmaker[AsyncSession], decider: Decider, registry: CollectorRegistry
 ) -> None:
     alice, bob = await _trader(sessionmaker), await _trader(sessionmaker)
     first = _proposal(alice)
@@ -89,6 +106,80 @@ async def test_a_redelivered_intent_in_a_batch_gets_its_stored_decision(
     # Bob's second intent with the same parameters, in the next batch, is a duplicate: the first is counted.
     (duplicate,) = await decider.decide_many([_proposal(bob, "29700.00")])
     assert duplicate.status is OUT.DENIED and duplicate.decision.check == "duplicate_intent"
+    assert _decisions(registry, "pending") == 2  # the redelivery is not a second decision
+    assert _decisions(registry, "denied", "duplicate_intent") == 1
+    assert _decisions(registry, "denied", "max_order_value") == 0  # known reasons start at zero
+
+
+def _decisions(registry: CollectorRegistry, outcome: str, reason: str = "none") -> float | None:
+    return registry.get_sample_value("risk_decisions_total", {"outcome": outcome, "reason": reason})
+
+
+def _approval(out: Any, user: uuid.UUID, *, approve: bool) -> ApprovalGiven:
+    return ApprovalGiven(
+        intent_id=out.intent_id, user_id=str(user), digest=out.decision.digest, approve=approve,
+        actor="trader", ts_event=utc_now(),
+    )  # fmt: skip
+
+
+async def test_a_persons_answer_is_counted_and_timed_from_the_proposal_by_its_outcome(
+    sessionmaker: async_sessionmaker[AsyncSession], decider: Decider, registry: CollectorRegistry
+) -> None:
+    alice, bob = await _trader(sessionmaker), await _trader(sessionmaker)
+    to_approve, to_reject = await decider.decide_many([_proposal(alice), _proposal(bob)])
+    await asyncio.sleep(0.05)
+    approved = await decider.answer(_approval(to_approve, alice, approve=True))
+    rejected = await decider.answer(_approval(to_reject, bob, approve=False))
+    assert approved is not None and approved.status is OUT.APPROVED
+    assert rejected is not None and rejected.status is OUT.REJECTED
+    assert await decider.answer(_approval(to_approve, alice, approve=True)) is None  # refused: not counted
+    assert (_decisions(registry, "approved"), _decisions(registry, "rejected")) == (1, 1)
+    for outcome in ("approved", "rejected"):
+        labels = {"outcome": outcome}
+        assert registry.get_sample_value("risk_approval_latency_seconds_count", labels) == 1
+        waited = registry.get_sample_value("risk_approval_latency_seconds_sum", labels)
+        assert waited is not None and 0.05 <= waited < 30
+
+
+async def test_the_daily_loss_limit_putting_a_user_in_reduce_only_is_one_hit(
+    sessionmaker: async_sessionmaker[AsyncSession], decider: Decider, registry: CollectorRegistry
+) -> None:
+    user = await _trader(sessionmaker)
+    await RiskLimitsRepository(sessionmaker).set(user, {"daily_loss_limit": Decimal(2_500)}, "test")
+    await decider.decide_many([_proposal(user)])  # today's high-water mark: 10,000 USDT
+    await PortfolioRepository(sessionmaker).save_balances(
+        user, "paper", {"USDT": (Decimal(7_000), Decimal(0))}
+    )
+    (first,) = await decider.decide_many([_proposal(user, "29600.00")])
+    (second,) = await decider.decide_many([_proposal(user, "29500.00")])
+    assert first.decision.check == second.decision.check == "reduce_only"
+    assert registry.get_sample_value("risk_loss_limit_hits_total") == 1  # the second: already reduce-only
+    assert _decisions(registry, "denied", "reduce_only") == 2
+
+
+async def test_a_kill_counts_the_proposals_it_voided_and_the_gauges_read_the_database(
+    sessionmaker: async_sessionmaker[AsyncSession], decider: Decider, metrics: RiskMetrics,
+    registry: CollectorRegistry,
+) -> None:  # fmt: skip
+    await refresh_gauges(sessionmaker, metrics)
+    pending_before = registry.get_sample_value("risk_pending_intents")
+    kills_before = registry.get_sample_value("risk_kill_switch_engaged", {"scope": "user"})
+    assert pending_before is not None and kills_before is not None
+    user, other = await _trader(sessionmaker), await _trader(sessionmaker)
+    await decider.decide_many([_proposal(user), _proposal(other)])
+    await refresh_gauges(sessionmaker, metrics)
+    assert registry.get_sample_value("risk_pending_intents") == pending_before + 2
+
+    switches = KillSwitchRepository(sessionmaker)
+    await switches.engage(KillScope.USER, user, "trader", "test")
+    try:
+        assert len(await decider.kill(user, "kill switch engaged: test")) == 1
+        await refresh_gauges(sessionmaker, metrics)
+        assert _decisions(registry, "killed") == 1
+        assert registry.get_sample_value("risk_pending_intents") == pending_before + 1
+        assert registry.get_sample_value("risk_kill_switch_engaged", {"scope": "user"}) == kills_before + 1
+    finally:
+        await switches.release(KillScope.USER, user, "trader")
 
 
 async def test_one_intent_per_user_in_a_batch(

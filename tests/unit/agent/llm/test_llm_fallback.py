@@ -21,11 +21,16 @@ def provider(name: str, url: str, timeout_s: float = 5.0) -> LlmProvider:
 
 
 @pytest.mark.parametrize(
-    "failure",
-    [Reply(status=503), Reply(status=429), Reply(status=500), Reply(delay_s=2.0, content="too late")],
+    ("failure", "kind"),
+    [
+        (Reply(status=503), "server"),
+        (Reply(status=429), "rate_limited"),
+        (Reply(status=500), "server"),
+        (Reply(delay_s=2.0, content="too late"), "timeout"),
+    ],
     ids=["503", "429", "500", "timeout"],
 )
-async def test_a_retryable_failure_falls_back_to_the_next_provider(failure: Reply) -> None:
+async def test_a_retryable_failure_falls_back_to_the_next_provider(failure: Reply, kind: str) -> None:
     # Arrange
     metrics = LlmMetrics(CollectorRegistry())
     with (
@@ -45,25 +50,40 @@ async def test_a_retryable_failure_falls_back_to_the_next_provider(failure: Repl
     assert metrics.requests.labels("first", "failed_over")._value.get() == 1
     assert metrics.requests.labels("second", "answered")._value.get() == 1
     assert metrics.tokens.labels("second")._value.get() == 15
+    assert metrics.fallbacks.labels("first")._value.get() == 1
+    assert metrics.errors.labels("first", kind)._value.get() == 1
+    assert metrics.errors.labels("second", kind)._value.get() == 0
+    assert 0 < metrics.request_seconds.labels("first")._sum.get() < 5  # the failed call is timed too
+
+
+def _sample(registry: CollectorRegistry, name: str, **labels: str) -> float | None:
+    return registry.get_sample_value(name, labels)
 
 
 async def test_a_refused_connection_falls_back_to_the_next_provider() -> None:
+    registry = CollectorRegistry()
     with scripted_openai([Reply(content="up")]) as (_, url):
         chat = build_fallback_chat(
-            [provider("down", f"http://127.0.0.1:{free_port()}/v1"), provider("up", url)]
+            [provider("down", f"http://127.0.0.1:{free_port()}/v1"), provider("up", url)],
+            LlmMetrics(registry, ("down", "up")),
         )
         assert chat is not None
         answer = await chat.ainvoke([HumanMessage("hi")])
     assert answer.response_metadata[ANSWERED_BY] == "up"
+    assert _sample(registry, "llm_errors_total", provider="down", kind="connection") == 1
+    assert _sample(registry, "llm_fallbacks_total", provider="down") == 1
+    assert _sample(registry, "llm_request_seconds_count", provider="up") == 1
+    assert _sample(registry, "llm_fallbacks_total", provider="up") == 0  # known providers start at 0
 
 
 @pytest.mark.parametrize("status", [400, 401, 404])
 async def test_a_client_error_is_raised_without_trying_the_next_provider(status: int) -> None:
+    registry = CollectorRegistry()
     with (
         scripted_openai([Reply(status=status)]) as (_, url1),
         scripted_openai([Reply(content="x")]) as (second, url2),
     ):
-        chat = build_fallback_chat([provider("first", url1), provider("second", url2)])
+        chat = build_fallback_chat([provider("first", url1), provider("second", url2)], LlmMetrics(registry))
         assert chat is not None
         with pytest.raises(
             ProviderRejected, match=f"'first' rejected the request \\(HTTP {status}"
@@ -71,6 +91,8 @@ async def test_a_client_error_is_raised_without_trying_the_next_provider(status:
             await chat.ainvoke([HumanMessage("hi")])
     assert caught.value.status_code == status
     assert second.requests == []
+    assert _sample(registry, "llm_errors_total", provider="first", kind="client") == 1
+    assert _sample(registry, "llm_fallbacks_total", provider="first") is None  # not fallen back from
 
 
 async def test_every_provider_failing_lists_each_reason_in_order() -> None:
