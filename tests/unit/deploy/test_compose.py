@@ -68,10 +68,12 @@ def test_every_dependency_is_a_service_of_the_file(compose: dict[str, Any]) -> N
     for name, service in services.items():
         for dependency, how in service.get("depends_on", {}).items():
             assert dependency in services, f"{name} depends on unknown {dependency}"
-            wanted = "service_completed_successfully" if dependency in ONE_SHOT else None
-            assert how["condition"] in ((wanted,) if wanted else ("service_healthy", "service_started")), (
-                f"{name} → {dependency}"
+            allowed = (
+                {"service_completed_successfully"}
+                if dependency in ONE_SHOT
+                else {"service_healthy", "service_started"}
             )
+            assert how["condition"] in allowed, f"{name} → {dependency}"
             if how["condition"] == "service_healthy":
                 assert "healthcheck" in services[dependency], dependency
 
