@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PY := .venv/bin/python
 NPM := npm
 
-.PHONY: help dev up install web openapi test test-python test-web lint typecheck check format bench browser clean
+.PHONY: help dev up install web openapi test test-python test-web lint typecheck check format bench browser prometheus clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,7 +43,21 @@ browser: ## Install Debian's Chromium for the browser tests, if missing
 	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium; }
 
-test: install web browser test-web test-python ## Run every test (web unit tests, then Python: unit, integration, e2e, browser)
+PROMETHEUS := .tools/prometheus/usr/bin/prometheus
+
+# Debian's package unpacked, not installed: no system service starts, no root needed once the
+# package lists are there; the tests run `prometheus` and `promtool` from .tools/prometheus.
+$(PROMETHEUS):
+	@rm -rf .tools/prometheus && mkdir -p .tools/prometheus/deb
+	cd .tools/prometheus/deb && { apt-get download -qq prometheus 2>/dev/null || { \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && apt-get download -qq prometheus; }; }
+	dpkg -x .tools/prometheus/deb/prometheus_*.deb .tools/prometheus
+	rm -rf .tools/prometheus/deb
+	$(PROMETHEUS) --version | head -1
+
+prometheus: $(PROMETHEUS) ## Unpack Debian's Prometheus and promtool into .tools/prometheus, if missing
+
+test: install web browser prometheus test-web test-python ## Run every test (web unit tests, then Python: unit, integration, e2e, browser)
 
 test-python:
 	$(PY) -m pytest
