@@ -56,11 +56,11 @@ from cryptopulse.bench.risk_flow import (
 from cryptopulse.bench.risk_stack import USERS, VENUE, RiskStack, Say, risk_stack
 from services.risk_gate import checks
 from services.risk_gate.decider import Decider
-from services.risk_gate.main import POOL_SIZE
+from services.risk_gate.main import create_gate_engine
 from services.risk_gate.markets import Listing, load_listing
 from services.risk_gate.published import PublishedMarks
 from services.risk_gate.references import ReferencePrices
-from shared.db.engine import create_engine, create_sessionmaker
+from shared.db.service_pool import create_service_sessionmaker
 
 DEFAULT_LEVELS: Mapping[int, int] = {1: 100, 10: 300, 100: 500}
 """Intents per in-flight level, kept since the gate decided some 30 intents a second (so runs stay
@@ -313,8 +313,8 @@ async def _measure(
     maker = IntentMaker(stack.users)
     flow = await IntentFlow.connect(stack.nats.url, maker)
     echo = await JetStreamEcho.start(stack.nats.url, maker.make(0).to_json())
-    engine = create_engine(stack.postgres.url, pool_size=POOL_SIZE, pool_pre_ping=False)  # as the gate's
-    sessionmaker = create_sessionmaker(engine)
+    engine = create_gate_engine(stack.postgres.url)  # as the gate's
+    sessionmaker = create_service_sessionmaker(engine)
     floor = await PostgresFloor.start(stack.postgres.dsn, sessionmaker, stack.users)
     assert stack.postgres.process is not None and stack.nats.process is not None
     meter = CpuMeter(stack.gate, stack.postgres.process.pid, stack.nats.process.pid)

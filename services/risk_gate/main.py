@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from nats.aio.msg import Msg
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
@@ -26,7 +26,7 @@ from services.risk_gate.markets import Listing, load_listing
 from services.risk_gate.published import PublishedMarks
 from services.risk_gate.references import ReferencePrices
 from shared.config.settings import RiskGateSettings
-from shared.db.engine import create_engine, create_sessionmaker
+from shared.db.service_pool import create_service_engine, create_service_sessionmaker
 from shared.messages import subjects
 from shared.messages.market import TradeTick
 from shared.messaging.dead_letter import DeadLetterBox
@@ -61,13 +61,9 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
         paper_url = settings.risk_gate_paper_url if venue == "paper" else None
         await load_listing(listing, venue=venue, paper_url=paper_url)
         rt.checks["listing"] = lambda: listing.loaded
-        # The gate's own pool, without the pre-ping the shared engine does on every checkout (a
-        # round trip per transaction). Safe here: a connection PostgreSQL dropped fails its
-        # statement with a disconnect error, SQLAlchemy then invalidates the whole pool, and the
-        # decision's transaction, never committed, is retried when its message is redelivered.
-        engine = create_engine(settings.database_url, pool_size=POOL_SIZE, pool_pre_ping=False)
+        engine = create_gate_engine(settings.database_url)
         engines.append(engine)
-        sessionmaker = create_sessionmaker(engine)
+        sessionmaker = create_service_sessionmaker(engine)
         decider = Decider(sessionmaker, listing, references, venue=venue)
         marks.append(PublishedMarks(sessionmaker))
         handlers = Handlers(decider, rt.publisher, marks[0], sessionmaker, listing, venue=venue)
@@ -104,6 +100,15 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
         await _close(marks, engines)
 
     return create_service_app(runtime, on_start=on_start, on_stop=on_stop)
+
+
+def create_gate_engine(url: str | SecretStr) -> AsyncEngine:
+    """The gate's own pool, ``service_role`` from each connection's startup parameters (no role
+    statement per transaction), and without the pre-ping the shared engine does on every checkout
+    (a round trip per transaction). Safe here: a connection PostgreSQL dropped fails its statement
+    with a disconnect error, SQLAlchemy then invalidates the whole pool, and the decision's
+    transaction, never committed, is retried when its message is redelivered."""
+    return create_service_engine(url, pool_size=POOL_SIZE, pool_pre_ping=False)
 
 
 async def _close(marks: list[PublishedMarks], engines: list[AsyncEngine]) -> None:
