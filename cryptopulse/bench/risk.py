@@ -56,7 +56,7 @@ from cryptopulse.bench.risk_flow import (
 from cryptopulse.bench.risk_stack import USERS, VENUE, RiskStack, Say, risk_stack
 from services.risk_gate import checks
 from services.risk_gate.decider import Decider
-from services.risk_gate.main import create_gate_engine
+from services.risk_gate.main import create_decision_pool, create_gate_engine
 from services.risk_gate.markets import Listing, load_listing
 from services.risk_gate.published import PublishedMarks
 from services.risk_gate.references import ReferencePrices
@@ -318,8 +318,10 @@ async def _measure(
     floor = await PostgresFloor.start(stack.postgres.dsn, sessionmaker, stack.users)
     assert stack.postgres.process is not None and stack.nats.process is not None
     meter = CpuMeter(stack.gate, stack.postgres.process.pid, stack.nats.process.pid)
+    counter = StatementCounter()
+    pool = await create_decision_pool(stack.postgres.url, init=counter.install)  # as the gate's
     listing = Listing()
-    decider = Decider(sessionmaker, listing, references, venue=VENUE.value)
+    decider = Decider(sessionmaker, pool, listing, references, venue=VENUE.value)
     in_process = InProcessGate(decider, PublishedMarks(sessionmaker), maker)
     try:
         await load_listing(listing, venue=VENUE.value, paper_url=stack.paper_url)
@@ -331,7 +333,6 @@ async def _measure(
         flow.decisions.outcomes.clear()
         for round_trip in (echo.round_trip, floor.raw, floor.session, in_process.round_trip):
             await closed_loop(round_trip, in_flight=10, count=50)
-        counter = StatementCounter()
         results = []
         for in_flight, count in levels.items():
             say(f"{in_flight} in flight: {count:,} intents, then the floors")
@@ -365,11 +366,8 @@ async def _measure(
         )
     finally:
         ticking.cancel()
-        await in_process.close()
-        await floor.close()
-        await echo.close()
-        await flow.close()
-        await ticker.close()
+        for close in (in_process.close, floor.close, echo.close, flow.close, ticker.close, pool.close):
+            await close()
         await engine.dispose()
 
 

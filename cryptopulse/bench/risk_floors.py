@@ -202,18 +202,35 @@ class PostgresFloor:
 
 @dataclass
 class StatementCounter:
-    """SQL statements and transactions an engine runs (``before_cursor_execute`` and ``begin``)."""
+    """SQL statements and transactions an engine runs (``before_cursor_execute`` and ``begin``),
+    and, while attached, those of the asyncpg connections ``install`` was given (the decisions')."""
 
     statements: int = 0
     transactions: int = 0
+    _counting: bool = False
+
+    async def install(self, connection: asyncpg.Connection) -> None:
+        """An asyncpg pool's ``init``: count the connection's queries (BEGIN is a transaction)."""
+        connection.add_query_logger(self._query)
 
     def attach(self, engine: AsyncEngine) -> None:
         event.listen(engine.sync_engine, "before_cursor_execute", self._statement)
         event.listen(engine.sync_engine, "begin", self._begin)
+        self._counting = True
 
     def detach(self, engine: AsyncEngine) -> None:
         event.remove(engine.sync_engine, "before_cursor_execute", self._statement)
         event.remove(engine.sync_engine, "begin", self._begin)
+        self._counting = False
+
+    def _query(self, record: Any) -> None:
+        if not self._counting:
+            return
+        word = record.query.lstrip().split(None, 1)[0].rstrip(";").upper()
+        if word == "BEGIN":
+            self.transactions += 1
+        elif word not in ("COMMIT", "ROLLBACK"):
+            self.statements += 1
 
     def _statement(self, *_: object) -> None:
         self.statements += 1

@@ -14,7 +14,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
+import asyncpg
 from nats.aio.msg import Msg
 from pydantic import SecretStr, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,7 +28,7 @@ from services.risk_gate.markets import Listing, load_listing
 from services.risk_gate.published import PublishedMarks
 from services.risk_gate.references import ReferencePrices
 from shared.config.settings import RiskGateSettings
-from shared.db.service_pool import create_service_engine, create_service_sessionmaker
+from shared.db.service_pool import create_service_engine, create_service_pool, create_service_sessionmaker
 from shared.messages import subjects
 from shared.messages.market import TradeTick
 from shared.messaging.dead_letter import DeadLetterBox
@@ -41,7 +43,9 @@ OUTBOX_AGE = timedelta(seconds=5)
 """A stored decision unpublished for this long was orphaned by a crash: publish it again."""
 FIRST_LISTING_RETRY_S = 1.0
 POOL_SIZE = 5
-"""As every service's (plus SQLAlchemy's overflow of 10): 15 decisions of different users at once."""
+"""As every service's (plus SQLAlchemy's overflow of 10): approvals, expiry, kills, marks, audit."""
+DECISION_POOL_SIZE = 5
+"""Connections for decisions (``decision_store``): a consumer decides one fetched batch at a time."""
 _log = logging.getLogger(__name__)
 
 
@@ -53,6 +57,7 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
     consumers: list[PullConsumer] = []
     tasks: list[asyncio.Task[None]] = []
     engines: list[AsyncEngine] = []
+    pools: list[asyncpg.Pool] = []
     marks: list[PublishedMarks] = []
 
     async def on_start(rt: ServiceRuntime) -> None:
@@ -64,7 +69,8 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
         engine = create_gate_engine(settings.database_url)
         engines.append(engine)
         sessionmaker = create_service_sessionmaker(engine)
-        decider = Decider(sessionmaker, listing, references, venue=venue)
+        pools.append(await create_decision_pool(settings.database_url))
+        decider = Decider(sessionmaker, pools[0], listing, references, venue=venue)
         marks.append(PublishedMarks(sessionmaker))
         handlers = Handlers(decider, rt.publisher, marks[0], sessionmaker, listing, venue=venue)
         await rt.nats.subscribe(subjects.trades(venue, subjects.ANY), cb=_tick_observer(references))
@@ -97,7 +103,7 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
 
     async def on_stop(_: ServiceRuntime) -> None:
         await stop(tasks, consumers, timeout_s=CLOSE_TIMEOUT_S, what="risk gate")
-        await _close(marks, engines)
+        await _close(marks, engines, pools)
 
     return create_service_app(runtime, on_start=on_start, on_stop=on_stop)
 
@@ -111,9 +117,21 @@ def create_gate_engine(url: str | SecretStr) -> AsyncEngine:
     return create_service_engine(url, pool_size=POOL_SIZE, pool_pre_ping=False)
 
 
-async def _close(marks: list[PublishedMarks], engines: list[AsyncEngine]) -> None:
+async def create_decision_pool(url: str | SecretStr, **options: Any) -> asyncpg.Pool:
+    """The decisions' asyncpg pool, ``service_role`` from each connection's startup parameters.
+    No reset on release (a round trip after every decision's commit): ``decision_store`` runs
+    only its statements in transactions and never changes a setting. ``options`` go to asyncpg
+    (the benchmark counts statements with an ``init``)."""
+    return await create_service_pool(url, min_size=1, max_size=DECISION_POOL_SIZE, reset=_keep, **options)
+
+
+async def _keep(_: asyncpg.Connection) -> None:
+    """Release a decision's connection as it is (see ``create_decision_pool``)."""
+
+
+async def _close(marks: list[PublishedMarks], engines: list[AsyncEngine], pools: list[asyncpg.Pool]) -> None:
     """Mark what was published but not marked yet (else the outbox loop sends it again), then
-    close the gate's pool."""
+    close the gate's pools."""
     try:
         async with asyncio.timeout(CLOSE_TIMEOUT_S):
             for published in marks:
@@ -122,6 +140,8 @@ async def _close(marks: list[PublishedMarks], engines: list[AsyncEngine]) -> Non
         _log.warning("could not mark the last decisions published; they will be sent again")
     for engine in engines:
         await engine.dispose()
+    for pool in pools:
+        await pool.close()
 
 
 def _tick_observer(references: ReferencePrices) -> Callable[[Msg], Awaitable[None]]:
