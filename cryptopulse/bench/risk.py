@@ -107,6 +107,9 @@ class RiskLevel:
     statements: float = 0.0
     """SQL statements per decision of the in-process gate at this level (batches share them)."""
     transactions: float = 0.0
+    echo_cpu_ms: float = 0.0
+    """CPU milliseconds the JetStream echo process spent per message: a Python process's NATS work
+    for one decision (fetch, an acknowledged publish, the ack) and nothing else."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +178,25 @@ def verdict(result: RiskResult) -> str:
     return f"Targets: ≥ {TARGET_PER_S:,.0f} decisions/s: {rate_text}; p99 ≤ {TARGET_P99_MS:g} ms: {p99_text}."
 
 
+def ceiling(result: RiskResult) -> str:
+    """What one gate process can reach at most, from the CPU measured per decision, and where the
+    floors measured in the same run put it."""
+    top = best(result)
+    gate_ms, total_ms = top.cpu.gate_ms, top.cpu.total_ms
+    if gate_ms <= 0:
+        return ""
+    budget_ms = 1000 / TARGET_PER_S
+    return (
+        f"Ceiling: at {top.in_flight} in flight the gate spent {ms(gate_ms)} ms of CPU per decision, so one "
+        f"process cannot pass {1000 / gate_ms:,.0f} decisions/s even with a core to itself; "
+        f"{TARGET_PER_S:,.0f}/s leaves it {budget_ms:.2f} ms. Floors of the same run: the JetStream echo "
+        f"process alone spends {ms(top.echo_cpu_ms)} ms per message (one publish; the gate makes two), and "
+        f"intake + checks + messages {1000 / result.pipeline_per_s:.2f} ms. All processes together spent "
+        f"{ms(total_ms)} ms per decision: {TARGET_PER_S:,.0f}/s would keep "
+        f"{total_ms * TARGET_PER_S / 1000:.1f} cores busy, on a machine of {result.cores}."
+    )
+
+
 def _per_level_sql(result: RiskResult) -> list[str]:
     """Statements and transactions per decision at each level: batching shares them."""
     if not any(level.statements for level in result.levels):
@@ -217,8 +239,9 @@ def risk_table(result: RiskResult) -> str:
     lines += [
         "",
         "| in flight | CPU per decision (ms): gate / PostgreSQL / NATS / client = total | cores kept busy "
-        "| client CPU per transaction (ms): raw PG / service_session / gate's DB work | core share before |",
-        "|---:|---|---:|---|---:|",
+        "| client CPU per transaction (ms): raw PG / service_session / gate's DB work "
+        "| JetStream echo process CPU per message (ms) | core share before |",
+        "|---:|---|---:|---|---:|---:|",
     ]
     for level in result.levels:
         cpu, client = level.cpu, level.client_cpu
@@ -227,7 +250,7 @@ def risk_table(result: RiskResult) -> str:
             f"| {ms(cpu.gate_ms)} / {ms(cpu.postgres_ms)} / {ms(cpu.nats_ms)} / {ms(cpu.client_ms)} "
             f"= {ms(cpu.total_ms)} | {cpu.total_ms * level.gate.per_s / 1000:.2f} of {result.cores} "
             f"| {ms(client.postgres_ms)} / {ms(client.session_ms)} / {ms(client.in_process_ms)} "
-            f"| {level.cpu_share:.0%} |"
+            f"| {ms(level.echo_cpu_ms)} | {level.cpu_share:.0%} |"
         )
     outcomes = ", ".join(f"{n:,} {outcome}" for outcome, n in sorted(result.outcomes.items()))
     lines += [
@@ -244,6 +267,8 @@ def risk_table(result: RiskResult) -> str:
         f"Decisions: {outcomes}.",
         "",
         verdict(result),
+        "",
+        ceiling(result),
         "",
     ]
     busiest = min((level.cpu_share for level in result.levels), default=1.0)
@@ -340,13 +365,18 @@ async def _measure(
             meter.start()
             gate = await closed_loop(flow.round_trip, in_flight=in_flight, count=count)
             cpu = meter.per_decision(count)
+            echo_started = echo.cpu_seconds()
             jetstream = await closed_loop(echo.round_trip, in_flight=in_flight, count=baseline_count)
+            echo_cpu = (echo.cpu_seconds() - echo_started) * 1000 / baseline_count
             postgres, postgres_cpu = await _client_timed(floor.raw, in_flight, baseline_count)
             session, session_cpu = await _client_timed(floor.session, in_flight, baseline_count)
-            local, local_cpu, *sql = await _counted(counter, engine, in_process, in_flight, baseline_count)
+            local, local_cpu, statements, transactions = await _counted(
+                counter, engine, in_process, in_flight, baseline_count
+            )
             client = ClientCpu(postgres_cpu, session_cpu, local_cpu)
+            figures = {"statements": statements, "transactions": transactions, "echo_cpu_ms": echo_cpu}
             results.append(
-                RiskLevel(in_flight, gate, jetstream, postgres, session, local, cpu, client, share, *sql)
+                RiskLevel(in_flight, gate, jetstream, postgres, session, local, cpu, client, share, **figures)
             )
         if set(in_process.outcomes) != {APPROVED}:
             raise RuntimeError(f"in-process decisions were not all approved: {dict(in_process.outcomes)}")

@@ -130,6 +130,12 @@ class JetStreamEcho:
             raise RuntimeError("the JetStream echo process did not start")
         return echo
 
+    def cpu_seconds(self) -> float:
+        """CPU the echo process has used so far: the NATS client's work of a decision, alone."""
+        if self._process is None:
+            raise RuntimeError("the JetStream echo is not running")
+        return cpu_seconds(self._process.pid)
+
     async def _on_reply(self, message: Msg) -> None:
         arrived = time.perf_counter()
         future = self._waiting.pop(message.subject.rsplit(".", 1)[-1], None)
