@@ -134,7 +134,6 @@ def _level(in_flight: int, gate: Latency, share: float = 1.0) -> RiskLevel:
         cpu=CpuPerDecision(gate_ms=8.0, postgres_ms=1.5, nats_ms=0.3, client_ms=0.2),
         client_cpu=ClientCpu(postgres_ms=0.1, session_ms=0.5, in_process_ms=8.0),
         cpu_share=share,
-        echo_cpu_ms=0.25,
     )
 
 
@@ -150,6 +149,7 @@ def _result(*levels: RiskLevel) -> RiskResult:
         transactions_per_decision=2.0,
         proposal="LIMIT orders",
         load_average=0.5,
+        echo_cpu_ms=0.25,
     )
 
 
@@ -175,7 +175,7 @@ def test_the_table_has_a_row_per_level_with_its_ratios_and_cpu() -> None:
         in table
     )
     assert "| 10 | 200 | 500 | 1,000 | 1,000 | 100 | 2.50x | 5.00x |" in table
-    assert "| 1 | 8.00 / 1.50 / 0.30 / 0.20 = 10.0 | 0.80 of 2 | 0.10 / 0.50 / 8.00 | 0.25 | 100% |" in table
+    assert "| 1 | 8.00 / 1.50 / 0.30 / 0.20 = 10.0 | 0.80 of 2 | 0.10 / 0.50 / 8.00 | 100% |" in table
     assert "22.0 SQL statements" in table and "300 approved" in table
     assert "machine was busy" not in table
 
