@@ -56,7 +56,7 @@ from cryptopulse.bench.risk_flow import (
 from cryptopulse.bench.risk_stack import USERS, VENUE, RiskStack, Say, risk_stack
 from services.risk_gate import checks
 from services.risk_gate.decider import Decider
-from services.risk_gate.main import create_decision_pool, create_gate_engine
+from services.risk_gate.main import DECISION_POOL_SIZE, create_decision_pool, create_gate_engine
 from services.risk_gate.markets import Listing, load_listing
 from services.risk_gate.published import PublishedMarks
 from services.risk_gate.references import ReferencePrices
@@ -187,14 +187,16 @@ def ceiling(result: RiskResult) -> str:
     if gate_ms <= 0:
         return ""
     budget_ms = 1000 / TARGET_PER_S
+    pipeline_ms = 1000 / result.pipeline_per_s
     return (
         f"Ceiling: at {top.in_flight} in flight the gate spent {ms(gate_ms)} ms of CPU per decision, so one "
         f"process cannot pass {1000 / gate_ms:,.0f} decisions/s even with a core to itself; "
         f"{TARGET_PER_S:,.0f}/s leaves it {budget_ms:.2f} ms. Floors of the same run: the JetStream "
         f"echo process alone spends {ms(result.echo_cpu_ms)} ms per message (one publish; the gate makes "
-        f"two), and intake + checks + messages {1000 / result.pipeline_per_s:.2f} ms. All processes "
-        f"together spent {ms(total_ms)} ms per decision: {TARGET_PER_S:,.0f}/s would keep "
-        f"{total_ms * TARGET_PER_S / 1000:.1f} cores busy, on a machine of {result.cores}."
+        f"two), intake + checks + messages {pipeline_ms:.2f} ms: {result.echo_cpu_ms + pipeline_ms:.2f} ms "
+        f"before any database work. All processes together spent {ms(total_ms)} ms per decision: "
+        f"{TARGET_PER_S:,.0f}/s would keep {total_ms * TARGET_PER_S / 1000:.1f} cores busy, on a "
+        f"machine of {result.cores}."
     )
 
 
@@ -285,9 +287,10 @@ def risk_table(result: RiskResult) -> str:
         "closed loop; NATS, PostgreSQL (fsync on), the gate, the JetStream echo and this client share",
         f"{result.cores} cores. Default limits except the per-minute intent and order throttles, raised",
         "so that repeated intents are decided rather than throttled. Floors measured in the same run at",
-        "the same concurrency; the raw PostgreSQL transaction and its service_session twin use as many",
-        f"connections as the gate's pool ({GATE_CONNECTIONS}). Client CPU is this process's CPU per",
-        "transaction (per decision for the gate's two), the Python side of the same database work.",
+        "the same concurrency; the raw PostgreSQL transaction and its service_session twin may open",
+        f"{GATE_CONNECTIONS} connections (the gate decides on {DECISION_POOL_SIZE}, a batch a transaction).",
+        "Client CPU is this process's CPU per transaction (per decision for the gate's two), the Python",
+        "side of the same database work.",
     ]
     if result.profile is not None:
         lines += [

@@ -45,7 +45,9 @@ from shared.messages import subjects
 from shared.messages.base import utc_now
 
 GATE_CONNECTIONS = 15
-"""The gate's pool: ``pool_size=5`` plus SQLAlchemy's default overflow of 10; the floors get as many."""
+"""Connections the database floors may open: as many as the gate's ORM pool (``pool_size=5`` plus
+SQLAlchemy's default overflow of 10). Its decisions use a pool of their own, a batch per
+transaction (``DECISION_POOL_SIZE``)."""
 ECHO_STREAM = "BENCH_RISK_ECHO"
 ECHO_IN, ECHO_OUT = "bench.risk.in", "bench.risk.out"
 

@@ -185,7 +185,7 @@ def test_the_ceiling_is_what_the_gate_cpu_per_decision_allows_one_process() -> N
     assert "the gate spent 8.00 ms of CPU per decision" in text
     assert "cannot pass 125 decisions/s" in text and "5,000/s leaves it 0.20 ms" in text
     assert "echo process alone spends 0.25 ms per message" in text
-    assert "intake + checks + messages 0.40 ms" in text
+    assert "intake + checks + messages 0.40 ms: 0.65 ms before any database work" in text
     assert "5,000/s would keep 50.0 cores busy, on a machine of 2" in text
 
 
