@@ -41,7 +41,7 @@ WHERE a.user_id = ANY(CAST(:user_ids AS uuid[])) ORDER BY a.user_id FOR UPDATE O
 """The users' locks and limits in one round trip, locked in ``user_id`` order so that two
 replicas' batches never wait for each other in a cycle. The limits need no fresher snapshot:
 changing them does not take this lock, so they were never ordered with decisions."""
-_CREATE = text(
+_CREATE_TEXT = (
     "INSERT INTO risk_accounts (user_id) SELECT unnest(CAST(:user_ids AS uuid[])) ON CONFLICT DO NOTHING"
 )
 
@@ -91,6 +91,8 @@ def _positional(sql: str, names: Sequence[str]) -> str:
 _LOCK = text(_LOCK_TEXT)
 LOCK_SQL = _positional(_LOCK_TEXT, ("user_ids",))
 """The lock statement for asyncpg (``decision_store``): one text, both parameter styles."""
+_CREATE = text(_CREATE_TEXT)
+CREATE_SQL = _positional(_CREATE_TEXT, ("user_ids",))
 _READ = text(_READ_TEXT)
 READ_SQL = _positional(_READ_TEXT, _READ_PARAMETERS)
 
@@ -204,6 +206,7 @@ def rows_of(values: Mapping[str, Any]) -> AccountRows:
 
 
 __all__ = [
+    "CREATE_SQL",
     "LOCK_SQL",
     "READ_SQL",
     "AccountRows",

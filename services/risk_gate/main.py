@@ -109,11 +109,12 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
 
 
 def create_gate_engine(url: str | SecretStr) -> AsyncEngine:
-    """The gate's own pool, ``service_role`` from each connection's startup parameters (no role
-    statement per transaction), and without the pre-ping the shared engine does on every checkout
-    (a round trip per transaction). Safe here: a connection PostgreSQL dropped fails its statement
-    with a disconnect error, SQLAlchemy then invalidates the whole pool, and the decision's
-    transaction, never committed, is retried when its message is redelivered."""
+    """The gate's ORM pool (approvals, expiry, kills, the outbox), ``service_role`` from each
+    connection's startup parameters (no role statement per transaction), and without the pre-ping
+    the shared engine does on every checkout (a round trip per transaction). Safe here: a
+    connection PostgreSQL dropped fails its statement with a disconnect error, SQLAlchemy then
+    invalidates the whole pool, and the transaction, never committed, is retried when its message
+    is redelivered."""
     return create_service_engine(url, pool_size=POOL_SIZE, pool_pre_ping=False)
 
 
