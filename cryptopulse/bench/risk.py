@@ -57,18 +57,19 @@ from cryptopulse.bench.risk_flow import (
 from cryptopulse.bench.risk_stack import USERS, VENUE, RiskStack, Say, risk_stack
 from services.risk_gate import checks
 from services.risk_gate.decider import Decider
-from services.risk_gate.main import POOL_SIZE
+from services.risk_gate.main import DECISION_POOL_SIZE, create_decision_pool, create_gate_engine
 from services.risk_gate.markets import Listing, load_listing
 from services.risk_gate.metrics import RiskMetrics
 from services.risk_gate.published import PublishedMarks
 from services.risk_gate.references import ReferencePrices
-from shared.db.engine import create_engine, create_sessionmaker
+from shared.db.service_pool import create_service_sessionmaker
 
 DEFAULT_LEVELS: Mapping[int, int] = {1: 100, 10: 300, 100: 500}
 """Intents per in-flight level, kept since the gate decided some 30 intents a second (so runs stay
 comparable; it now decides hundreds a second, and the whole run takes under a minute)."""
 DEFAULT_BASELINE_COUNT = 150
 DEFAULT_WARMUP = 100
+ECHO_CPU_COUNT = 2000
 TARGET_PER_S = 5000.0
 TARGET_P99_MS = 5.0
 """The issue's targets for one gate process with 1,000 users."""
@@ -130,6 +131,9 @@ class RiskResult:
     """The machine's one-minute load average when the run started."""
     profile: str | None = None
     """Where the gate's cProfile statistics went; its figures are then slowed by the profiler."""
+    echo_cpu_ms: float = 0.0
+    """CPU milliseconds the JetStream echo process spent per message at the highest level: a
+    Python process's NATS work for one decision (fetch, an acknowledged publish, the ack) alone."""
 
 
 def best(result: RiskResult) -> RiskLevel:
@@ -175,6 +179,27 @@ def verdict(result: RiskResult) -> str:
             f"{one.gate.p99_ms / TARGET_P99_MS:.1f}x the target"
         )
     return f"Targets: ≥ {TARGET_PER_S:,.0f} decisions/s: {rate_text}; p99 ≤ {TARGET_P99_MS:g} ms: {p99_text}."
+
+
+def ceiling(result: RiskResult) -> str:
+    """What one gate process can reach at most, from the CPU measured per decision, and where the
+    floors measured in the same run put it."""
+    top = best(result)
+    gate_ms, total_ms = top.cpu.gate_ms, top.cpu.total_ms
+    if gate_ms <= 0:
+        return ""
+    budget_ms = 1000 / TARGET_PER_S
+    pipeline_ms = 1000 / result.pipeline_per_s
+    return (
+        f"Ceiling: at {top.in_flight} in flight the gate spent {ms(gate_ms)} ms of CPU per decision, so one "
+        f"process cannot pass {1000 / gate_ms:,.0f} decisions/s even with a core to itself; "
+        f"{TARGET_PER_S:,.0f}/s leaves it {budget_ms:.2f} ms. Floors of the same run: the JetStream "
+        f"echo process alone spends {ms(result.echo_cpu_ms)} ms per message (one publish; the gate makes "
+        f"two), intake + checks + messages {pipeline_ms:.2f} ms: {result.echo_cpu_ms + pipeline_ms:.2f} ms "
+        f"before any database work. All processes together spent {ms(total_ms)} ms per decision: "
+        f"{TARGET_PER_S:,.0f}/s would keep {total_ms * TARGET_PER_S / 1000:.1f} cores busy, on a "
+        f"machine of {result.cores}."
+    )
 
 
 def _per_level_sql(result: RiskResult) -> list[str]:
@@ -247,6 +272,8 @@ def risk_table(result: RiskResult) -> str:
         "",
         verdict(result),
         "",
+        ceiling(result),
+        "",
     ]
     busiest = min((level.cpu_share for level in result.levels), default=1.0)
     if busiest < BUSY_BELOW:
@@ -262,9 +289,10 @@ def risk_table(result: RiskResult) -> str:
         "closed loop; NATS, PostgreSQL (fsync on), the gate, the JetStream echo and this client share",
         f"{result.cores} cores. Default limits except the per-minute intent and order throttles, raised",
         "so that repeated intents are decided rather than throttled. Floors measured in the same run at",
-        "the same concurrency; the raw PostgreSQL transaction and its service_session twin use as many",
-        f"connections as the gate's pool ({GATE_CONNECTIONS}). Client CPU is this process's CPU per",
-        "transaction (per decision for the gate's two), the Python side of the same database work.",
+        "the same concurrency; the raw PostgreSQL transaction and its service_session twin may open",
+        f"{GATE_CONNECTIONS} connections (the gate decides on {DECISION_POOL_SIZE}, a batch a transaction).",
+        "Client CPU is this process's CPU per transaction (per decision for the gate's two), the Python",
+        "side of the same database work.",
     ]
     if result.profile is not None:
         lines += [
@@ -282,6 +310,14 @@ async def _client_timed(round_trip: RoundTrip, in_flight: int, count: int) -> tu
     started = time.process_time()
     latency = await closed_loop(round_trip, in_flight=in_flight, count=count)
     return latency, (time.process_time() - started) * 1000 / count
+
+
+async def _echo_cpu(echo: JetStreamEcho, in_flight: int) -> float:
+    """The echo process's CPU milliseconds per message over ``ECHO_CPU_COUNT`` round trips: enough
+    that /proc's 10 ms clock ticks blur it by under 0.01 ms."""
+    started = echo.cpu_seconds()
+    await closed_loop(echo.round_trip, in_flight=in_flight, count=ECHO_CPU_COUNT)
+    return (echo.cpu_seconds() - started) * 1000 / ECHO_CPU_COUNT
 
 
 async def _counted(
@@ -315,14 +351,16 @@ async def _measure(
     maker = IntentMaker(stack.users)
     flow = await IntentFlow.connect(stack.nats.url, maker)
     echo = await JetStreamEcho.start(stack.nats.url, maker.make(0).to_json())
-    engine = create_engine(stack.postgres.url, pool_size=POOL_SIZE, pool_pre_ping=False)  # as the gate's
-    sessionmaker = create_sessionmaker(engine)
+    engine = create_gate_engine(stack.postgres.url)  # as the gate's
+    sessionmaker = create_service_sessionmaker(engine)
     floor = await PostgresFloor.start(stack.postgres.dsn, sessionmaker, stack.users)
     assert stack.postgres.process is not None and stack.nats.process is not None
     meter = CpuMeter(stack.gate, stack.postgres.process.pid, stack.nats.process.pid)
+    counter = StatementCounter()
+    pool = await create_decision_pool(stack.postgres.url, init=counter.install)  # as the gate's
     listing = Listing()
     metrics = RiskMetrics(CollectorRegistry())  # as the gate's, on a registry nobody scrapes
-    decider = Decider(sessionmaker, listing, references, venue=VENUE.value, metrics=metrics)
+    decider = Decider(sessionmaker, pool, listing, references, venue=VENUE.value, metrics=metrics)
     in_process = InProcessGate(decider, PublishedMarks(sessionmaker), maker)
     try:
         await load_listing(listing, venue=VENUE.value, paper_url=stack.paper_url)
@@ -334,7 +372,6 @@ async def _measure(
         flow.decisions.outcomes.clear()
         for round_trip in (echo.round_trip, floor.raw, floor.session, in_process.round_trip):
             await closed_loop(round_trip, in_flight=10, count=50)
-        counter = StatementCounter()
         results = []
         for in_flight, count in levels.items():
             say(f"{in_flight} in flight: {count:,} intents, then the floors")
@@ -345,14 +382,18 @@ async def _measure(
             jetstream = await closed_loop(echo.round_trip, in_flight=in_flight, count=baseline_count)
             postgres, postgres_cpu = await _client_timed(floor.raw, in_flight, baseline_count)
             session, session_cpu = await _client_timed(floor.session, in_flight, baseline_count)
-            local, local_cpu, *sql = await _counted(counter, engine, in_process, in_flight, baseline_count)
+            local, local_cpu, statements, transactions = await _counted(
+                counter, engine, in_process, in_flight, baseline_count
+            )
             client = ClientCpu(postgres_cpu, session_cpu, local_cpu)
+            figures = {"statements": statements, "transactions": transactions}
             results.append(
-                RiskLevel(in_flight, gate, jetstream, postgres, session, local, cpu, client, share, *sql)
+                RiskLevel(in_flight, gate, jetstream, postgres, session, local, cpu, client, share, **figures)
             )
         if set(in_process.outcomes) != {APPROVED}:
             raise RuntimeError(f"in-process decisions were not all approved: {dict(in_process.outcomes)}")
         checks_per_s, pipeline_per_s = await pure_rates(sessionmaker, listing, references, maker, pure_s)
+        echo_cpu_ms = await _echo_cpu(echo, max(levels))
         decided = baseline_count * len(levels)
         return RiskResult(
             users=len(stack.users),
@@ -365,14 +406,12 @@ async def _measure(
             transactions_per_decision=counter.transactions / decided,
             proposal=describe_intents(),
             load_average=load_average,
+            echo_cpu_ms=echo_cpu_ms,
         )
     finally:
         ticking.cancel()
-        await in_process.close()
-        await floor.close()
-        await echo.close()
-        await flow.close()
-        await ticker.close()
+        for close in (in_process.close, floor.close, echo.close, flow.close, ticker.close, pool.close):
+            await close()
         await engine.dispose()
 
 

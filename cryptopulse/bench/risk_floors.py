@@ -45,7 +45,9 @@ from shared.messages import subjects
 from shared.messages.base import utc_now
 
 GATE_CONNECTIONS = 15
-"""The gate's pool: ``pool_size=5`` plus SQLAlchemy's default overflow of 10; the floors get as many."""
+"""Connections the database floors may open: as many as the gate's ORM pool (``pool_size=5`` plus
+SQLAlchemy's default overflow of 10). Its decisions use a pool of their own, a batch per
+transaction (``DECISION_POOL_SIZE``)."""
 ECHO_STREAM = "BENCH_RISK_ECHO"
 ECHO_IN, ECHO_OUT = "bench.risk.in", "bench.risk.out"
 
@@ -130,6 +132,12 @@ class JetStreamEcho:
             raise RuntimeError("the JetStream echo process did not start")
         return echo
 
+    def cpu_seconds(self) -> float:
+        """CPU the echo process has used so far: the NATS client's work of a decision, alone."""
+        if self._process is None:
+            raise RuntimeError("the JetStream echo is not running")
+        return cpu_seconds(self._process.pid)
+
     async def _on_reply(self, message: Msg) -> None:
         arrived = time.perf_counter()
         future = self._waiting.pop(message.subject.rsplit(".", 1)[-1], None)
@@ -202,18 +210,35 @@ class PostgresFloor:
 
 @dataclass
 class StatementCounter:
-    """SQL statements and transactions an engine runs (``before_cursor_execute`` and ``begin``)."""
+    """SQL statements and transactions an engine runs (``before_cursor_execute`` and ``begin``),
+    and, while attached, those of the asyncpg connections ``install`` was given (the decisions')."""
 
     statements: int = 0
     transactions: int = 0
+    _counting: bool = False
+
+    async def install(self, connection: asyncpg.Connection) -> None:
+        """An asyncpg pool's ``init``: count the connection's queries (BEGIN is a transaction)."""
+        connection.add_query_logger(self._query)
 
     def attach(self, engine: AsyncEngine) -> None:
         event.listen(engine.sync_engine, "before_cursor_execute", self._statement)
         event.listen(engine.sync_engine, "begin", self._begin)
+        self._counting = True
 
     def detach(self, engine: AsyncEngine) -> None:
         event.remove(engine.sync_engine, "before_cursor_execute", self._statement)
         event.remove(engine.sync_engine, "begin", self._begin)
+        self._counting = False
+
+    def _query(self, record: Any) -> None:
+        if not self._counting:
+            return
+        word = record.query.lstrip().split(None, 1)[0].rstrip(";").upper()
+        if word == "BEGIN":
+            self.transactions += 1
+        elif word not in ("COMMIT", "ROLLBACK"):
+            self.statements += 1
 
     def _statement(self, *_: object) -> None:
         self.statements += 1

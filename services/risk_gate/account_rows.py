@@ -13,8 +13,9 @@ the previous decision (on any replica) committed."""
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
@@ -33,21 +34,18 @@ from shared.domain.risk_limits import LIMIT_NAMES, Limits
 _INTENT_COLUMNS = tuple(f.name for f in fields(IntentRecord))
 _MINE = "user_id = q.user_id AND venue = :venue"
 
-_LOCK = text(
-    f"""SELECT a.user_id, a.mode, a.reduce_only, a.reduce_only_since, a.day, a.day_high_water,
+_LOCK_TEXT = f"""SELECT a.user_id, a.mode, a.reduce_only, a.reduce_only_since, a.day, a.day_high_water,
   a.updated_at, l.user_id IS NOT NULL AS has_limits, {", ".join(f"l.{name}" for name in sorted(LIMIT_NAMES))}
 FROM risk_accounts a LEFT JOIN risk_limits l ON l.user_id = a.user_id
 WHERE a.user_id = ANY(CAST(:user_ids AS uuid[])) ORDER BY a.user_id FOR UPDATE OF a"""
-)
 """The users' locks and limits in one round trip, locked in ``user_id`` order so that two
 replicas' batches never wait for each other in a cycle. The limits need no fresher snapshot:
 changing them does not take this lock, so they were never ordered with decisions."""
-_CREATE = text(
+_CREATE_TEXT = (
     "INSERT INTO risk_accounts (user_id) SELECT unnest(CAST(:user_ids AS uuid[])) ON CONFLICT DO NOTHING"
 )
 
-_READ = text(
-    f"""SELECT q.user_id AS asked_for, {", ".join(f"i.{name}" for name in _INTENT_COLUMNS)},
+_READ_TEXT = f"""SELECT q.user_id AS asked_for, {", ".join(f"i.{name}" for name in _INTENT_COLUMNS)},
   (SELECT row(k.scope, coalesce(k.reason, '')) FROM kill_switches k
      WHERE k.engaged AND (k.scope = 'global' OR k.user_id = q.user_id)
      ORDER BY k.scope = 'global' DESC LIMIT 1) AS kill,
@@ -82,7 +80,21 @@ FROM unnest(CAST(:user_ids AS uuid[]), CAST(:intent_ids AS text[]), CAST(:minute
             CAST(:digests_sinces AS timestamptz[]), CAST(:rules_sinces AS timestamptz[]))
        AS q (user_id, intent_id, minute_ago, digests_since, rules_since)
   LEFT JOIN intents i ON i.intent_id = q.intent_id"""
-)
+_READ_PARAMETERS = ("venue", "user_ids", "intent_ids", "minute_agos", "digests_sinces", "rules_sinces")
+
+
+def _positional(sql: str, names: Sequence[str]) -> str:
+    """``sql`` with ``:name`` written ``$n`` (asyncpg's style), ``n`` the name's place in ``names``."""
+    return re.sub(r"(?<![:\w]):(\w+)", lambda m: f"${names.index(m.group(1)) + 1}", sql)
+
+
+_LOCK = text(_LOCK_TEXT)
+LOCK_SQL = _positional(_LOCK_TEXT, ("user_ids",))
+"""The lock statement for asyncpg (``decision_store``): one text, both parameter styles."""
+_CREATE = text(_CREATE_TEXT)
+CREATE_SQL = _positional(_CREATE_TEXT, ("user_ids",))
+_READ = text(_READ_TEXT)
+READ_SQL = _positional(_READ_TEXT, _READ_PARAMETERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,10 +180,11 @@ async def read_accounts(
         "minute_agos": [a.minute_ago for a in asks], "digests_sinces": [a.digests_since for a in asks],
         "rules_sinces": [a.rules_since for a in asks],
     }  # fmt: skip
-    return {row.asked_for: _rows_of(row._asdict()) for row in await session.execute(_READ, params)}
+    return {row.asked_for: rows_of(row._asdict()) for row in await session.execute(_READ, params)}
 
 
-def _rows_of(values: dict[str, Any]) -> AccountRows:
+def rows_of(values: Mapping[str, Any]) -> AccountRows:
+    """The statement's row (by column name) as ``AccountRows``."""
     existing = None
     if values["intent_id"] is not None:
         stored = {name: values[name] for name in _INTENT_COLUMNS}
@@ -192,4 +205,16 @@ def _rows_of(values: dict[str, Any]) -> AccountRows:
     )
 
 
-__all__ = ["AccountRows", "Ask", "OpenOrder", "Unplaced", "lock_many", "lock_with_limits", "read_accounts"]
+__all__ = [
+    "CREATE_SQL",
+    "LOCK_SQL",
+    "READ_SQL",
+    "AccountRows",
+    "Ask",
+    "OpenOrder",
+    "Unplaced",
+    "lock_many",
+    "lock_with_limits",
+    "read_accounts",
+    "rows_of",
+]

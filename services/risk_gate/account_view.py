@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,6 +101,22 @@ async def view_of(
     quote_asset: str = "USDT",
 ) -> AccountView:
     """Interpret the rows; a new equity high for the day is stored in ``session``'s transaction."""
+    view, high_water = interpret(rows, account, symbols_reference, now=now, quote_asset=quote_asset)
+    if high_water is not None:
+        await risk_accounts.move_high_water(session, account.user_id, *high_water)
+    return view
+
+
+def interpret(
+    rows: AccountRows,
+    account: risk_accounts.RiskAccount,
+    symbols_reference: Mapping[str, Decimal],
+    *,
+    now: datetime,
+    quote_asset: str = "USDT",
+) -> tuple[AccountView, tuple[date, Decimal] | None]:
+    """The view, and (day, equity) when the equity is a new high for the day, which the caller
+    stores in the decision's transaction (None: nothing to store)."""
     in_flight: dict[str, Decimal] = defaultdict(Decimal)
     for order in rows.open_orders:
         price = order.limit_price or symbols_reference.get(order.symbol)
@@ -133,11 +149,12 @@ async def view_of(
     equity = _equity(held, symbols_reference, quote_asset)
     today = now.astimezone(UTC).date()
     high_water = account.day_high_water if account.day == today else None
+    moved = None
     if high_water is None or equity > high_water:
         high_water = equity
-        await risk_accounts.move_high_water(session, account.user_id, today, high_water)
+        moved = (today, high_water)
 
-    return AccountView(
+    view = AccountView(
         positions=rows.positions,
         in_flight={symbol: quantity for symbol, quantity in in_flight.items() if quantity != 0},
         reference_prices=dict(symbols_reference),
@@ -151,6 +168,7 @@ async def view_of(
         drawdown=high_water - equity,
         reduce_only=account.reduce_only,
     )
+    return view, moved
 
 
-__all__ = ["account_view", "ask", "read_rows", "view_of"]
+__all__ = ["account_view", "ask", "interpret", "read_rows", "view_of"]

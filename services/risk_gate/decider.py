@@ -21,18 +21,20 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.risk_gate import checks
-from services.risk_gate.account_rows import AccountRows, lock_many, read_accounts
-from services.risk_gate.account_view import account_view, ask, view_of
+from services.risk_gate import decision_store as store
+from services.risk_gate.account_rows import AccountRows
+from services.risk_gate.account_view import account_view, ask, interpret
 from services.risk_gate.batching import Coalescer
 from services.risk_gate.markets import Listing
 from services.risk_gate.metrics import RiskMetrics
 from services.risk_gate.model import Failure, Limits, MarketView, Proposal
 from services.risk_gate.outgoing import client_order_id, decision, submit_order
 from services.risk_gate.references import ReferencePrices
-from shared.db.repositories import disabled_rules, intents, kill_switches, risk_accounts, risk_limits
+from shared.db.repositories import intents, kill_switches, risk_accounts, risk_limits
 from shared.db.repositories.intents import IntentRecord
 from shared.db.repositories.risk_accounts import RiskAccount
 from shared.db.repositories.risk_audit import record as audit
@@ -64,6 +66,7 @@ class Decider:
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
+        pool: asyncpg.Pool,
         listing: Listing,
         references: ReferencePrices,
         *,
@@ -72,6 +75,7 @@ class Decider:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._pool = pool
         self._metrics = metrics
         self._listing = listing
         self._references = references
@@ -87,16 +91,17 @@ class Decider:
         return await self._batches.submit(proposal)
 
     async def decide_many(self, proposals: Sequence[Proposal]) -> list[Outgoing]:
-        """Decide intents of distinct users in one transaction, in three statements besides the
-        tenancy's: every lock and limits, then (a fresh snapshot, after the locks) every row the
-        checks read, then one insert of every decision, whose values are the records returned."""
+        """Decide intents of distinct users in one transaction (on asyncpg: ``decision_store``),
+        in three statements: every lock and limits, then (a fresh snapshot, after the locks) every
+        row the checks read, then one insert of every decision, whose values are the records
+        returned. A new equity high and a failed check's consequences add one each."""
         if len({p.user_id for p in proposals}) != len(proposals):
             raise ValueError("one intent per user in a batch: a user's intents are decided in turn")
         now = self._clock()
-        async with service_session(self._sessionmaker) as session:
-            locked = await lock_many(session, [p.user_id for p in proposals])
+        async with self._pool.acquire() as connection, connection.transaction():
+            locked = await store.lock_many(connection, [p.user_id for p in proposals])
             asks = [ask(p.user_id, locked[p.user_id][1], now, p.intent_id) for p in proposals]
-            read = await read_accounts(session, self._venue, asks)
+            read = await store.read_accounts(connection, self._venue, asks)
             records: list[IntentRecord] = []
             hits = 0
             for proposal in proposals:
@@ -107,15 +112,15 @@ class Decider:
                     continue
                 market = self._market(proposal.symbol, limits, now)
                 status, failure, hit = await self._judge(
-                    session, proposal, limits, market, now, account, rows
+                    connection, proposal, limits, market, now, account, rows
                 )
                 hits += hit
                 records.append(_record_of(proposal, market, status, failure, limits, now))
             fresh = [r for p, r in zip(proposals, records, strict=True) if read[p.user_id].existing is None]
-            stored = await intents.record_decisions(session, fresh)
+            stored = await store.record_decisions(connection, fresh)
             for index, record in enumerate(records):
                 if record.intent_id not in stored and read[record.user_id].existing is None:
-                    taken = await intents.get(session, record.intent_id)  # another user's id
+                    taken = await store.get_intent(connection, record.intent_id)  # another user's id
                     assert taken is not None
                     records[index] = taken
         for record in fresh:  # committed: count what this transaction stored
@@ -126,7 +131,7 @@ class Decider:
 
     async def _judge(
         self,
-        session: AsyncSession,
+        connection: asyncpg.Connection,
         proposal: Proposal,
         limits: Limits,
         market: MarketView,
@@ -139,23 +144,25 @@ class Decider:
         if rows.kill is not None:
             scope, reason = rows.kill
             return D.KILLED, Failure("kill_switch", f"kill switch engaged ({scope}): {reason}"), False
-        view = await view_of(session, rows, account, self._reference_prices(), now=now)
+        view, high_water = interpret(rows, account, self._reference_prices(), now=now)
+        if high_water is not None:
+            await store.move_high_water(connection, account.user_id, *high_water)
         failure = checks.evaluate(proposal, limits, market, view, now)
         if failure is None:
             return (D.APPROVED if account.mode is TradingMode.AUTONOMOUS else D.PENDING), None, False
-        hit = await self._consequences(session, proposal, failure, view.reduce_only)
+        hit = await self._consequences(connection, proposal, failure, view.reduce_only)
         return D.DENIED, failure, hit
 
     @staticmethod
     async def _consequences(
-        session: AsyncSession, proposal: Proposal, failure: Failure, reduce_only: bool
+        connection: asyncpg.Connection, proposal: Proposal, failure: Failure, reduce_only: bool
     ) -> bool:
         """A failed check that must change the account, not only refuse this intent; True when
         it put the user in reduce-only."""
         if failure.check == checks.RULE_THROTTLE and proposal.rule_id is not None:
-            await disabled_rules.disable(session, proposal.user_id, proposal.rule_id, GATE, failure.reason)
+            await store.disable_rule(connection, proposal.user_id, proposal.rule_id, GATE, failure.reason)
         elif failure.check == checks.REDUCE_ONLY and not reduce_only:
-            await risk_accounts.change_reduce_only(session, proposal.user_id, True, GATE, failure.reason)
+            await store.turn_on_reduce_only(connection, proposal.user_id, GATE, failure.reason)
             return True
         return False
 

@@ -8,7 +8,6 @@ gets a denied decision saying why. Nothing of it is ever forwarded.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
@@ -33,6 +32,7 @@ from shared.messages import subjects
 from shared.messages.risk import ApprovalGiven, TradingModeRequested
 from shared.messages.system import KillSwitchEngaged, KillSwitchReleased
 from shared.messaging.publisher import JetStreamPublisher
+from shared.messaging.publisher import Outgoing as Send
 from shared.messaging.pull import Poison
 
 _log = logging.getLogger(__name__)
@@ -66,14 +66,13 @@ class Handlers:
         self._kills = KillSwitchRepository(sessionmaker)
 
     async def publish(self, out: Outgoing) -> None:
-        """Publish a stored decision and its order (together: neither waits for the other's
-        acknowledgement), then note it for the next batch out of the outbox."""
-        sends = [self._publisher.publish(subjects.decisions(out.decision.user_id), out.decision)]
+        """Publish a stored decision and its order (pipelined: neither waits for the other's
+        acknowledgement, and no reply inbox is made per message), then note it for the next
+        batch out of the outbox."""
+        sends = [Send(subjects.decisions(out.decision.user_id), out.decision)]
         if out.command is not None:
-            sends.append(
-                self._publisher.publish(subjects.order_commands(out.command.venue.value), out.command)
-            )
-        await asyncio.gather(*sends)
+            sends.append(Send(subjects.order_commands(out.command.venue.value), out.command))
+        await self._publisher.publish_batch(sends)
         self._marks.add(out.intent_id, out.status)
 
     async def on_intent(self, message: Any) -> None:

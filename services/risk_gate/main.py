@@ -14,9 +14,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
+import asyncpg
 from nats.aio.msg import Msg
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
@@ -28,7 +30,7 @@ from services.risk_gate.metrics import RiskMetrics
 from services.risk_gate.published import PublishedMarks
 from services.risk_gate.references import ReferencePrices
 from shared.config.settings import RiskGateSettings
-from shared.db.engine import create_engine, create_sessionmaker
+from shared.db.service_pool import create_service_engine, create_service_pool, create_service_sessionmaker
 from shared.messages import subjects
 from shared.messages.market import TradeTick
 from shared.messaging.dead_letter import DeadLetterBox
@@ -43,7 +45,9 @@ OUTBOX_AGE = timedelta(seconds=5)
 """A stored decision unpublished for this long was orphaned by a crash: publish it again."""
 FIRST_LISTING_RETRY_S = 1.0
 POOL_SIZE = 5
-"""As every service's (plus SQLAlchemy's overflow of 10): 15 decisions of different users at once."""
+"""As every service's (plus SQLAlchemy's overflow of 10): approvals, expiry, kills, marks, audit."""
+DECISION_POOL_SIZE = 5
+"""Connections for decisions (``decision_store``): a consumer decides one fetched batch at a time."""
 _log = logging.getLogger(__name__)
 
 
@@ -55,6 +59,7 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
     consumers: list[PullConsumer] = []
     tasks: list[asyncio.Task[None]] = []
     engines: list[AsyncEngine] = []
+    pools: list[asyncpg.Pool] = []
     marks: list[PublishedMarks] = []
 
     async def on_start(rt: ServiceRuntime) -> None:
@@ -63,15 +68,12 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
         paper_url = settings.risk_gate_paper_url if venue == "paper" else None
         await load_listing(listing, venue=venue, paper_url=paper_url)
         rt.checks["listing"] = lambda: listing.loaded
-        # The gate's own pool, without the pre-ping the shared engine does on every checkout (a
-        # round trip per transaction). Safe here: a connection PostgreSQL dropped fails its
-        # statement with a disconnect error, SQLAlchemy then invalidates the whole pool, and the
-        # decision's transaction, never committed, is retried when its message is redelivered.
-        engine = create_engine(settings.database_url, pool_size=POOL_SIZE, pool_pre_ping=False)
+        engine = create_gate_engine(settings.database_url)
         engines.append(engine)
-        sessionmaker = create_sessionmaker(engine)
+        sessionmaker = create_service_sessionmaker(engine)
+        pools.append(await create_decision_pool(settings.database_url))
         metrics = RiskMetrics(rt.registry)
-        decider = Decider(sessionmaker, listing, references, venue=venue, metrics=metrics)
+        decider = Decider(sessionmaker, pools[0], listing, references, venue=venue, metrics=metrics)
         marks.append(PublishedMarks(sessionmaker))
         handlers = Handlers(
             decider, rt.publisher, marks[0], sessionmaker, listing, venue=venue, metrics=metrics
@@ -110,14 +112,36 @@ def create_app(settings: RiskGateSettings | None = None) -> Starlette:
 
     async def on_stop(_: ServiceRuntime) -> None:
         await stop(tasks, consumers, timeout_s=CLOSE_TIMEOUT_S, what="risk gate")
-        await _close(marks, engines)
+        await _close(marks, engines, pools)
 
     return create_service_app(runtime, on_start=on_start, on_stop=on_stop)
 
 
-async def _close(marks: list[PublishedMarks], engines: list[AsyncEngine]) -> None:
+def create_gate_engine(url: str | SecretStr) -> AsyncEngine:
+    """The gate's ORM pool (approvals, expiry, kills, the outbox), ``service_role`` from each
+    connection's startup parameters (no role statement per transaction), and without the pre-ping
+    the shared engine does on every checkout (a round trip per transaction). Safe here: a
+    connection PostgreSQL dropped fails its statement with a disconnect error, SQLAlchemy then
+    invalidates the whole pool, and the transaction, never committed, is retried when its message
+    is redelivered."""
+    return create_service_engine(url, pool_size=POOL_SIZE, pool_pre_ping=False)
+
+
+async def create_decision_pool(url: str | SecretStr, **options: Any) -> asyncpg.Pool:
+    """The decisions' asyncpg pool, ``service_role`` from each connection's startup parameters.
+    No reset on release (a round trip after every decision's commit): ``decision_store`` runs
+    only its statements in transactions and never changes a setting. ``options`` go to asyncpg
+    (the benchmark counts statements with an ``init``)."""
+    return await create_service_pool(url, min_size=1, max_size=DECISION_POOL_SIZE, reset=_keep, **options)
+
+
+async def _keep(_: asyncpg.Connection) -> None:
+    """Release a decision's connection as it is (see ``create_decision_pool``)."""
+
+
+async def _close(marks: list[PublishedMarks], engines: list[AsyncEngine], pools: list[asyncpg.Pool]) -> None:
     """Mark what was published but not marked yet (else the outbox loop sends it again), then
-    close the gate's pool."""
+    close the gate's pools."""
     try:
         async with asyncio.timeout(CLOSE_TIMEOUT_S):
             for published in marks:
@@ -126,6 +150,8 @@ async def _close(marks: list[PublishedMarks], engines: list[AsyncEngine]) -> Non
         _log.warning("could not mark the last decisions published; they will be sent again")
     for engine in engines:
         await engine.dispose()
+    for pool in pools:
+        await pool.close()
 
 
 def _tick_observer(references: ReferencePrices) -> Callable[[Msg], Awaitable[None]]:

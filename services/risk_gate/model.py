@@ -10,6 +10,7 @@ Money is in the quote asset (USDT) and exact; quantities are in the base asset.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -25,9 +26,10 @@ from shared.messages.base import plain_decimal
 from shared.messages.intents import TradeIntentCreated
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Proposal:
-    """A validated intent in the gate's terms; ``digest`` binds an approval to its exact parameters."""
+    """A validated intent in the gate's terms; ``digest`` binds an approval to its exact parameters.
+    (No slots: the cached digest lives in the instance's dict.)"""
 
     intent_id: str
     user_id: uuid.UUID
@@ -79,9 +81,11 @@ class Proposal:
             "limit_price": text(self.limit_price),
         }
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
-        """SHA-256 of the canonical parameters: equal digests mean the very same order."""
+        """SHA-256 of the canonical parameters: equal digests mean the very same order. Computed
+        when first read and kept (a JSON dump and a hash): the duplicate throttle and the stored
+        record both read it, a proposal rebuilt only to send its order never does."""
         canonical = json.dumps(self.parameters, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -25,6 +25,10 @@ DbRole = Literal["anon", "authenticated", "service_role"]
 """The roles the first migration creates; they are the only ones a session may assume."""
 
 _ROLES: frozenset[DbRole] = frozenset(("anon", "authenticated", "service_role"))
+CONNECTS_AS = "connects_as"
+"""Key of a sessionmaker's ``info``: the role its engine's connections have from their startup
+parameters (``service_pool.create_service_sessionmaker``). A session of that very role then
+needs no statement per transaction to assume it."""
 _ASSUME = text(
     # ``set_config('role', …, true)`` is ``SET LOCAL ROLE`` as a function (PostgREST does the same):
     # role and claims in one round trip instead of two, on every transaction of every service.
@@ -67,7 +71,8 @@ async def _session_as(
         connection.execute(_ASSUME, parameters)
 
     async with sessionmaker() as session:
-        event.listen(session.sync_session, "after_begin", assume)
+        if role != "service_role" or session.info.get(CONNECTS_AS) != role:
+            event.listen(session.sync_session, "after_begin", assume)
         try:
             yield session
             await session.commit()
@@ -107,4 +112,12 @@ def service_session(
     return _session_as(sessionmaker, "service_role", {"role": "service_role"})
 
 
-__all__ = ["DbRole", "anonymous_session", "claims_for", "service_session", "subject_of", "user_session"]
+__all__ = [
+    "CONNECTS_AS",
+    "DbRole",
+    "anonymous_session",
+    "claims_for",
+    "service_session",
+    "subject_of",
+    "user_session",
+]

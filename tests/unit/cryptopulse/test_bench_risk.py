@@ -16,6 +16,7 @@ from cryptopulse.bench.risk import (
     RiskLevel,
     RiskResult,
     best,
+    ceiling,
     parse_levels,
     ratio,
     risk_table,
@@ -148,6 +149,7 @@ def _result(*levels: RiskLevel) -> RiskResult:
         transactions_per_decision=2.0,
         proposal="LIMIT orders",
         load_average=0.5,
+        echo_cpu_ms=0.25,
     )
 
 
@@ -176,6 +178,15 @@ def test_the_table_has_a_row_per_level_with_its_ratios_and_cpu() -> None:
     assert "| 1 | 8.00 / 1.50 / 0.30 / 0.20 = 10.0 | 0.80 of 2 | 0.10 / 0.50 / 8.00 | 100% |" in table
     assert "22.0 SQL statements" in table and "300 approved" in table
     assert "machine was busy" not in table
+
+
+def test_the_ceiling_is_what_the_gate_cpu_per_decision_allows_one_process() -> None:
+    text = ceiling(_result(_level(1, _latency(12.0, 20.0, 80.0))))
+    assert "the gate spent 8.00 ms of CPU per decision" in text
+    assert "cannot pass 125 decisions/s" in text and "5,000/s leaves it 0.20 ms" in text
+    assert "echo process alone spends 0.25 ms per message" in text
+    assert "intake + checks + messages 0.40 ms: 0.65 ms before any database work" in text
+    assert "5,000/s would keep 50.0 cores busy, on a machine of 2" in text
 
 
 def test_the_table_warns_when_the_machine_was_busy() -> None:

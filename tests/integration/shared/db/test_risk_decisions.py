@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,6 +28,14 @@ from shared.db.repositories.portfolio import PortfolioRepository
 from shared.db.repositories.risk_limits import RiskLimitsRepository
 from shared.db.repositories.users import UserRepository
 from shared.domain.enums import DecisionOutcome, IntentSource, KillScope, OrderSide, OrderType, VenueName
+from shared.db.repositories import disabled_rules, intents, risk_accounts
+from shared.db.repositories.portfolio import PortfolioRepository
+from shared.db.repositories.risk_accounts import RiskAccountRepository
+from shared.db.repositories.risk_audit import RiskAuditRepository
+from shared.db.repositories.risk_limits import RiskLimitsRepository
+from shared.db.repositories.users import UserRepository
+from shared.db.tenancy import service_session
+from shared.domain.enums import DecisionOutcome, IntentSource, OrderSide, OrderType, VenueName
 from shared.messages.base import Message, utc_now
 from shared.messages.intents import TradeIntentCreated
 from shared.messages.risk import ApprovalGiven
@@ -46,12 +56,14 @@ def metrics(registry: CollectorRegistry) -> RiskMetrics:
 
 
 @pytest.fixture
-def decider(sessionmaker: async_sessionmaker[AsyncSession], metrics: RiskMetrics) -> Decider:
+def decider(
+    sessionmaker: async_sessionmaker[AsyncSession], service_pool: asyncpg.Pool, metrics: RiskMetrics
+) -> Decider:
     listing = Listing()
     listing.replace({"BTC/USDT": {"spot": True, "active": True, "info": symbol_info(spec_for("BTC/USDT"))}})
     references = ReferencePrices()
     references.observe("BTC/USDT", PRICE, utc_now())
-    return Decider(sessionmaker, listing, references, venue="paper", metrics=metrics)
+    return Decider(sessionmaker, service_pool, listing, references, venue="paper", metrics=metrics)
 
 
 async def _trader(sessionmaker: async_sessionmaker[AsyncSession]) -> uuid.UUID:
@@ -198,3 +210,57 @@ async def test_concurrent_decisions_share_a_batch_and_a_users_second_waits_for_t
     outs = await asyncio.gather(*(decider.decide(p) for p in proposals))
     assert [out.status for out in outs] == [OUT.PENDING] * 4 + [OUT.DENIED]  # the repeat saw the first
     assert outs[-1].decision.check == "duplicate_intent"
+
+
+async def test_a_first_decision_stores_the_days_equity_high_water_mark(
+    sessionmaker: async_sessionmaker[AsyncSession], decider: Decider
+) -> None:
+    user = await _trader(sessionmaker)
+    (out,) = await decider.decide_many([_proposal(user)])
+    account = await RiskAccountRepository(sessionmaker).get(user)
+    assert out.status is OUT.PENDING
+    assert (account.day, account.day_high_water) == (utc_now().date(), Decimal(10_000))
+
+
+async def test_a_rule_over_its_throttle_is_disabled_and_audited_with_the_denial(
+    sessionmaker: async_sessionmaker[AsyncSession], decider: Decider
+) -> None:
+    user = await _trader(sessionmaker)
+    await RiskLimitsRepository(sessionmaker).set(user, {"rule_max_executions": 1}, "trader")
+    first, second = (
+        replace(_proposal(user, price), source=IntentSource.RULE, rule_id="dip-buyer")
+        for price in ("29700.00", "29600.00")
+    )
+    (allowed,) = await decider.decide_many([first])
+    (denied,) = await decider.decide_many([second])
+    async with service_session(sessionmaker) as session:
+        stopped = await disabled_rules.disabled(session, user)
+    entries = await RiskAuditRepository(sessionmaker).list_for(user)
+    assert allowed.status is OUT.PENDING
+    assert denied.status is OUT.DENIED and denied.decision.check == "rule_throttle"
+    assert [rule.rule_id for rule in stopped] == ["dip-buyer"]
+    (entry,) = [e for e in entries if e.action == "rule.disable"]
+    assert (entry.actor, entry.details) == (
+        "risk_gate",
+        {"rule_id": "dip-buyer", "reason": denied.decision.reason},
+    )
+
+
+async def test_a_loss_past_the_daily_limit_turns_reduce_only_on_with_the_denial(
+    sessionmaker: async_sessionmaker[AsyncSession], decider: Decider
+) -> None:
+    user = await _trader(sessionmaker)  # 10,000 USDT of equity
+    async with service_session(sessionmaker) as session:
+        await risk_accounts.lock(session, user)
+        await risk_accounts.move_high_water(session, user, utc_now().date(), Decimal(20_000))
+    (denied,) = await decider.decide_many([_proposal(user)])
+    account = await RiskAccountRepository(sessionmaker).get(user)
+    entries = await RiskAuditRepository(sessionmaker).list_for(user)
+    assert denied.status is OUT.DENIED and denied.decision.check == "reduce_only"
+    assert account.reduce_only and account.reduce_only_since is not None
+    assert account.day_high_water == Decimal(20_000), "a lower equity leaves the day's high as it was"
+    (entry,) = [e for e in entries if e.action == "risk_account.reduce_only"]
+    assert (entry.actor, entry.details) == (
+        "risk_gate",
+        {"old": False, "new": True, "reason": denied.decision.reason},
+    )
