@@ -22,20 +22,15 @@ from services.risk_gate.markets import Listing
 from services.risk_gate.metrics import RiskMetrics
 from services.risk_gate.model import Proposal
 from services.risk_gate.references import ReferencePrices
-from shared.db.repositories import intents
-from shared.db.repositories.kill_switches import KillSwitchRepository
-from shared.db.repositories.portfolio import PortfolioRepository
-from shared.db.repositories.risk_limits import RiskLimitsRepository
-from shared.db.repositories.users import UserRepository
-from shared.domain.enums import DecisionOutcome, IntentSource, KillScope, OrderSide, OrderType, VenueName
 from shared.db.repositories import disabled_rules, intents, risk_accounts
+from shared.db.repositories.kill_switches import KillSwitchRepository
 from shared.db.repositories.portfolio import PortfolioRepository
 from shared.db.repositories.risk_accounts import RiskAccountRepository
 from shared.db.repositories.risk_audit import RiskAuditRepository
 from shared.db.repositories.risk_limits import RiskLimitsRepository
 from shared.db.repositories.users import UserRepository
 from shared.db.tenancy import service_session
-from shared.domain.enums import DecisionOutcome, IntentSource, OrderSide, OrderType, VenueName
+from shared.domain.enums import DecisionOutcome, IntentSource, KillScope, OrderSide, OrderType, VenueName
 from shared.messages.base import Message, utc_now
 from shared.messages.intents import TradeIntentCreated
 from shared.messages.risk import ApprovalGiven
