@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from cryptopulse.keys import add_parser as add_keys_parser
+from cryptopulse.replay.command import add_parser as add_replay_parser
 from shared.config.settings import ALL_SETTINGS, ENV_PREFIX
 
 
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     openapi.add_argument("--write", action="store_true", help="write it to web/openapi.json instead")
     openapi.set_defaults(handler=_openapi)
     add_keys_parser(commands)
+    add_replay_parser(commands)
     return parser
 
 

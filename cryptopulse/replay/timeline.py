@@ -1,0 +1,129 @@
+"""One order's story as the stream told it: intent → decisions → command → events → fills.
+
+A timeline is keyed by its intent id. Order events name only the client order id, which the gate
+derives from the intent (``services.risk_gate.outgoing.client_order_id``), so the command (or
+that derivation) ties them to their intent. Events of an order whose intent lies before the
+replayed window start a *partial* timeline keyed by the client order id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from shared.domain.enums import DecisionOutcome, OrderStatus
+
+DECIDED_FOR_GOOD = frozenset(
+    {DecisionOutcome.DENIED, DecisionOutcome.REJECTED, DecisionOutcome.EXPIRED, DecisionOutcome.KILLED}
+)
+"""Decisions after which no order can follow."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One message on a timeline, as an auditor reads it."""
+
+    seq: int
+    at: datetime
+    type: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class FillSeen:
+    trade_id: str
+    quantity: Decimal
+    price: Decimal
+    commission: Decimal
+    commission_asset: str
+
+
+@dataclass(slots=True)
+class Timeline:
+    """Everything the stream said about one intent and its order."""
+
+    key: str
+    user_id: str
+    intent_id: str | None = None
+    client_order_id: str | None = None
+    venue: str | None = None
+    symbol: str | None = None
+    side: str | None = None
+    order_type: str | None = None
+    quantity: Decimal | None = None
+    quote_quantity: Decimal | None = None
+    limit_price: Decimal | None = None
+    intent: dict[str, Any] | None = None
+    """The intent's own fields, when the intent is in the window (for re-checking)."""
+    outcome: DecisionOutcome | None = None
+    decision_check: str | None = None
+    commanded: bool = False
+    status: OrderStatus | None = None
+    """The order's status as its events tell it; None while no order exists."""
+    fills: dict[str, FillSeen] = field(default_factory=dict)
+    steps: list[Step] = field(default_factory=list)
+    partial: bool = False
+    """Began before the window: its earlier messages were not replayed."""
+    closed: bool = False
+    last_at: datetime | None = None
+
+    @property
+    def filled(self) -> Decimal:
+        return sum((f.quantity for f in self.fills.values()), Decimal(0))
+
+    @property
+    def filled_quote(self) -> Decimal:
+        return sum((f.quantity * f.price for f in self.fills.values()), Decimal(0))
+
+    @property
+    def final(self) -> str:
+        """The state an auditor reads first: the order's status, else the decision, else 'open'."""
+        if self.status is not None:
+            return self.status.value
+        if self.outcome is not None:
+            return self.outcome.value
+        return "intent"
+
+    def to_json(self) -> dict[str, Any]:
+        """The timeline as JSON-ready values (decimals as exact strings)."""
+
+        def text(value: Decimal | None) -> str | None:
+            return None if value is None else format(value, "f")
+
+        return {
+            "key": self.key,
+            "user_id": self.user_id,
+            "intent_id": self.intent_id,
+            "client_order_id": self.client_order_id,
+            "venue": self.venue,
+            "symbol": self.symbol,
+            "side": self.side,
+            "order_type": self.order_type,
+            "quantity": text(self.quantity),
+            "quote_quantity": text(self.quote_quantity),
+            "limit_price": text(self.limit_price),
+            "decision": None if self.outcome is None else self.outcome.value,
+            "status": None if self.status is None else self.status.value,
+            "final": self.final,
+            "complete": self.closed,
+            "partial": self.partial,
+            "filled": text(self.filled),
+            "fills": [
+                {
+                    "trade_id": f.trade_id,
+                    "quantity": text(f.quantity),
+                    "price": text(f.price),
+                    "commission": text(f.commission),
+                    "commission_asset": f.commission_asset,
+                }
+                for f in self.fills.values()
+            ],
+            "steps": [
+                {"seq": s.seq, "at": s.at.isoformat(), "type": s.type, "detail": s.detail} for s in self.steps
+            ],
+        }
+
+
+__all__ = ["DECIDED_FOR_GOOD", "FillSeen", "Step", "Timeline"]
