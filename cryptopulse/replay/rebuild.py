@@ -21,6 +21,7 @@ from cryptopulse.replay.timeline import DECIDED_FOR_GOOD, FillSeen, Step, Timeli
 from services.risk_gate.outgoing import client_order_id as derived_client_order_id
 from shared.domain.enums import DecisionOutcome, OrderStatus, OrderType
 from shared.domain.order_fsm import can_move
+from shared.messages.base import plain_decimal
 
 S = OrderStatus
 _EVENT_STATUS = {
@@ -34,7 +35,7 @@ _ENDS_NOW = frozenset({S.REJECTED, S.EXPIRED, S.FILLED})
 
 
 def _amount(value: Decimal | None) -> str:
-    return "" if value is None else format(value, "f")
+    return "" if value is None else plain_decimal(value)
 
 
 class Rebuilder:

@@ -142,9 +142,7 @@ class HtmlReport:
     def close(self, summary: Summary) -> None:
         values = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in summary.to_json().items()}
         rows = "".join(f"<tr><th>{_e(name)}</th><td>{_e(value)}</td></tr>" for name, value in values.items())
-        verdict = (
-            "no discrepancies" if summary.discrepancies == 0 else f"{summary.discrepancies:,} discrepancies"
-        )
+        verdict = summary.verdict
         self._file.write(
             "</tbody></table></main>\n"
             f"<section id=summary><h1>CryptoPulse replay: {_e(verdict)}</h1><table>{rows}</table></section>\n"
@@ -194,8 +192,7 @@ def summary_table(summary: Summary, console: Console) -> None:
         for line in shown:
             details.add_row(line)
         console.print(details)
-    verdict = "no discrepancies" if s.discrepancies == 0 else f"{s.discrepancies:,} discrepancies"
-    console.print(f"{verdict} ({s.seconds:.1f} s)", markup=False, highlight=False)
+    console.print(f"{s.verdict} ({s.seconds:.1f} s)", markup=False, highlight=False)
 
 
 __all__ = ["HtmlReport", "JsonReport", "Sink", "summary_table"]

@@ -62,6 +62,11 @@ class Summary:
         """Findings plus bad messages: anything an auditor must look at (exit code 1)."""
         return sum(self.findings.values()) + self.bad
 
+    @property
+    def verdict(self) -> str:
+        n = self.discrepancies
+        return "no discrepancies" if n == 0 else f"{n:,} discrepanc{'y' if n == 1 else 'ies'}"
+
     def add_bad(self, record: BadRecord) -> None:
         self.bad += 1
         if len(self.bad_examples) < KEPT_EXAMPLES:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.domain.enums import DecisionOutcome, OrderStatus
+from shared.messages.base import plain_decimal
 
 DECIDED_FOR_GOOD = frozenset(
     {DecisionOutcome.DENIED, DecisionOutcome.REJECTED, DecisionOutcome.EXPIRED, DecisionOutcome.KILLED}
@@ -90,7 +91,7 @@ class Timeline:
         """The timeline as JSON-ready values (decimals as exact strings)."""
 
         def text(value: Decimal | None) -> str | None:
-            return None if value is None else format(value, "f")
+            return None if value is None else plain_decimal(value)
 
         return {
             "key": self.key,
