@@ -182,7 +182,7 @@ async def _replay(options: ReplayOptions, args: argparse.Namespace) -> Summary:
                 replayer = Replayer(
                     options, sinks=_sinks(args), checker=checker, recheck=recheck, progress=progress
                 )
-                summary = await replayer.run(connection.jetstream())
+                summary = await replayer.run(connection)
     finally:
         await connection.close()
     summary_table(summary, Console(soft_wrap=True))

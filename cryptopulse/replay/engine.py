@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from nats.js import JetStreamContext
+from nats.aio.client import Client
+from nats.aio.msg import Msg
 
 from cryptopulse.replay.check import DbChecker, Finding, SeenKeys
 from cryptopulse.replay.decode import BadMessage, Recorded, decoder
 from cryptopulse.replay.rebuild import Rebuilder
 from cryptopulse.replay.report import Sink
-from cryptopulse.replay.source import Window, open_reading, position
+from cryptopulse.replay.source import Selection, Window, open_reading, position
 from cryptopulse.replay.summary import KEPT_EXAMPLES, BadRecord, Summary
 from cryptopulse.replay.timeline import Timeline
 
@@ -74,60 +75,72 @@ class Replayer:
         self._seen = SeenKeys() if checker is not None else None
         self.summary = Summary(database_checked=checker is not None)
         self.rebuilder = Rebuilder(options.settle)
-
-    async def run(self, js: JetStreamContext) -> Summary:
-        started = time.perf_counter()
-        options, summary, rebuilder = self._options, self.summary, self.rebuilder
-        decode = decoder(strict=options.strict)
-        user = options.window.user
+        self._decode = decoder(strict=options.strict)
+        self._selected = Selection(options.window.user)
         until = options.window.until
-        until_ns = None if until is None else int(until.timestamp() * 1e9)
-        by_type = summary.by_type
-        first: tuple[int, int] | None = None
-        last: tuple[int, int] | None = None
-        async with open_reading(js, options.window) as reading:
+        self._until_ns = None if until is None else int(until.timestamp() * 1e9)
+        self._first: tuple[int, int] | None = None
+        self._last: tuple[int, int] | None = None
+
+    async def run(self, nc: Client) -> Summary:
+        started = time.perf_counter()
+        options, summary = self._options, self.summary
+        async with open_reading(nc, options.window) as reading:
             async for messages in reading.batches(options.batch):
-                stop = False
-                for message in messages:
-                    seq, ns = position(message.reply)
-                    if until_ns is not None and ns > until_ns:
-                        stop = True
-                        break
-                    last = (seq, ns)
-                    if first is None:
-                        first = last
-                    try:
-                        record = decode(seq, ns, message.subject, message.data)
-                    except BadMessage as error:
-                        self._bad(BadRecord(seq, message.subject, str(error)))
-                        continue
-                    if user is not None and record.fields["user_id"] != user:
-                        summary.skipped += 1
-                        continue
-                    by_type[record.type] += 1
-                    if self._recheck is not None:
-                        self._recheck.observe(record)
-                    closed = rebuilder.add(record)
-                    if closed:
-                        self._closed += closed
-                        if len(self._closed) >= options.db_batch:
-                            await self._flush()
+                stop = await self._consume(messages)
                 if self._progress is not None:
                     self._progress(reading.delivered, reading.total)
                 if stop:
                     break
-        self._closed += rebuilder.finish()
+        self._closed += self.rebuilder.finish()
         await self._flush()
-        summary.peak_open = rebuilder.peak_open
-        summary.messages = sum(by_type.values()) + summary.skipped + summary.bad
-        if first is not None and last is not None:
-            summary.first_seq, summary.last_seq = first[0], last[0]
-            summary.first_stored, summary.last_stored = _at(first[1]), _at(last[1])
+        summary.peak_open = self.rebuilder.peak_open
+        summary.messages = sum(summary.by_type.values()) + summary.skipped + summary.bad
+        if self._first is not None and self._last is not None:
+            summary.first_seq, summary.last_seq = self._first[0], self._last[0]
+            summary.first_stored, summary.last_stored = _at(self._first[1]), _at(self._last[1])
         await self._extras()
         summary.seconds = time.perf_counter() - started
         for sink in self._sinks:
             sink.close(summary)
         return summary
+
+    async def _consume(self, messages: list[Msg]) -> bool:
+        """Decode and rebuild one batch (the hot loop); whether ``--until`` was passed."""
+        summary, rebuilder, decode, selected = self.summary, self.rebuilder, self._decode, self._selected
+        by_type, user, until_ns, recheck = (
+            summary.by_type,
+            self._options.window.user,
+            self._until_ns,
+            self._recheck,
+        )
+        for message in messages:
+            seq, ns = position(message.reply)
+            if until_ns is not None and ns > until_ns:
+                return True
+            self._last = (seq, ns)
+            if self._first is None:
+                self._first = self._last
+            if not selected(message.subject):
+                summary.skipped += 1
+                continue
+            try:
+                record = decode(seq, ns, message.subject, message.data)
+            except BadMessage as error:
+                self._bad(BadRecord(seq, message.subject, str(error)))
+                continue
+            if user is not None and record.fields["user_id"] != user:
+                summary.skipped += 1
+                continue
+            by_type[record.type] += 1
+            if recheck is not None:
+                recheck.observe(record)
+            closed = rebuilder.add(record)
+            if closed:
+                self._closed += closed
+                if len(self._closed) >= self._options.db_batch:
+                    await self._flush()
+        return False
 
     def _bad(self, record: BadRecord) -> None:
         self.summary.add_bad(record)

@@ -164,7 +164,7 @@ def summary_table(summary: Summary, console: Console) -> None:
     for kind, count in sorted(s.by_type.items()):
         table.add_row(f"  {kind}", f"{count:,}")
     if s.skipped:
-        table.add_row("  other users' order commands (skipped)", f"{s.skipped:,}")
+        table.add_row("  skipped (other users, mode changes)", f"{s.skipped:,}")
     table.add_row("timelines", f"{s.timelines:,}")
     for state, count in sorted(s.complete.items()):
         table.add_row(f"  complete: {state}", f"{count:,}")

@@ -1,30 +1,35 @@
 """Reading the trading stream for a replay: an ephemeral pull consumer, nothing left behind.
 
 The consumer is created for this run only (no durable name, no acks, dropped by the server a
-minute after the run stops reading, and deleted on the way out), starts at a stream sequence or
-a time, and filters the server side to the subjects a timeline is made of (and to one user's
-subjects with ``user``). Its pending count at creation fixes the end of the run: messages
-published while the replay reads are not part of it, so a replay of a live system ends.
+minute after the run stops reading, and deleted on the way out) and starts at a stream sequence
+or a time. Its pending count at creation fixes the end of the run: messages published while the
+replay reads are not part of it, so a replay of a live system ends.
+
+It reads the whole stream and ``Selection`` picks the subjects a timeline is made of (and one
+user's): a consumer with several filter subjects delivered 2,500 messages/s where an unfiltered
+one delivered 33,000 (nats-server 2.x, this machine), and a subject test costs next to nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import FetchTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, Header
 
 from shared.messages import subjects
 from shared.messages.subjects import TRADING
 
 _V1_TOKENS = 9
+_PULL_EXPIRES_NS = 5_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,20 +53,25 @@ class Window:
             raise ValueError("--until must be after --since")
 
 
-def filter_subjects(user: str | None) -> list[str]:
-    """The subjects of intents, decisions, approvals, order commands and order events.
+class Selection:
+    """Which subjects a replay keeps: the timeline families, and with ``user`` only that user's.
 
-    Order commands go to a venue's subject, not a user's: with ``user`` they are read for every
-    user and the others' are skipped after decoding.
+    Order commands go to a venue's subject, not a user's: with ``user`` they are kept here and
+    the other users' are skipped after decoding.
     """
-    who = subjects.ANY if user is None else user
-    return [
-        subjects.intents(who),
-        subjects.decisions(who),
-        subjects.approvals(who),
-        subjects.order_commands(subjects.ANY),
-        subjects.order_events(who),
-    ]
+
+    def __init__(self, user: str | None) -> None:
+        families = (subjects.intents, subjects.decisions, subjects.approvals, subjects.order_events)
+        self._families = tuple(family(subjects.ANY).removesuffix(subjects.ANY) for family in families)
+        self._commands = subjects.order_commands(subjects.ANY).removesuffix(subjects.ANY)
+        self._suffix = None if user is None else f".{user}"
+
+    def __call__(self, subject: str) -> bool:
+        if subject.startswith(self._commands):
+            return True
+        if not subject.startswith(self._families):
+            return False
+        return self._suffix is None or subject.endswith(self._suffix)
 
 
 def position(reply: str) -> tuple[int, int]:
@@ -72,26 +82,59 @@ def position(reply: str) -> tuple[int, int]:
     return int(tokens[Msg.Ack.StreamSeq]), int(tokens[Msg.Ack.Timestamp])
 
 
-@dataclass(slots=True)
 class Reading:
-    """An open replay consumer: how many messages it will deliver, and its subscription."""
+    """An open replay consumer: how many messages it will deliver, read in batches.
 
-    js: JetStreamContext
-    stream: str
-    consumer: str
-    total: int
-    subscription: Any
-    delivered: int = 0
+    nats-py's ``fetch`` waits for each message of a batch with a task and a timeout of its own,
+    which costs more than everything the replay does with the message. Here a batch is one pull
+    request whose messages a plain subscription callback collects; the next batch is requested
+    before the caller works on the current one, so the server sends while the replay decodes.
+    """
+
+    def __init__(self, nc: Client, stream: str, consumer: str, total: int) -> None:
+        self.nc, self.stream, self.consumer, self.total = nc, stream, consumer, total
+        self.delivered = 0
 
     async def batches(self, batch: int) -> AsyncIterator[list[Msg]]:
         """Yield the messages in stream order, ``batch`` at most at a time, until ``total``."""
-        while self.delivered < self.total:
-            try:
-                messages = await self.subscription.fetch(min(batch, self.total - self.delivered), timeout=5.0)
-            except (FetchTimeoutError, TimeoutError):
-                continue  # the server is slow (or a fetch came back empty): ask again
-            self.delivered += len(messages)
-            yield messages
+        arrived: list[Msg] = []
+        asked = 0
+        done = asyncio.Event()
+
+        async def collect(message: Msg) -> None:
+            if message.headers and message.headers.get(Header.STATUS):
+                done.set()  # 404/408: this request will deliver nothing more
+                return
+            arrived.append(message)
+            if len(arrived) >= asked:
+                done.set()
+
+        inbox = self.nc.new_inbox()
+        subscription = await self.nc.subscribe(inbox, cb=collect, pending_msgs_limit=4 * batch + 16)
+        next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{self.consumer}"
+
+        async def ask(count: int) -> None:
+            nonlocal asked
+            asked = count
+            done.clear()
+            request = {"batch": count, "expires": _PULL_EXPIRES_NS}
+            await self.nc.publish(next_subject, json.dumps(request).encode(), reply=inbox)
+
+        try:
+            if self.total > 0:
+                await ask(min(batch, self.total))
+            while self.delivered < self.total:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), _PULL_EXPIRES_NS / 1e9 + 5)
+                messages, arrived = arrived, []
+                self.delivered += len(messages)
+                if self.delivered < self.total:
+                    await ask(min(batch, self.total - self.delivered))
+                if messages:
+                    yield messages
+        finally:
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
 
 
 def consumer_config(window: Window, name: str) -> ConsumerConfig:
@@ -103,7 +146,6 @@ def consumer_config(window: Window, name: str) -> ConsumerConfig:
     return ConsumerConfig(
         name=name,
         ack_policy=AckPolicy.NONE,
-        filter_subjects=filter_subjects(window.user),
         inactive_threshold=60.0,
         mem_storage=True,
         num_replicas=1,
@@ -112,22 +154,16 @@ def consumer_config(window: Window, name: str) -> ConsumerConfig:
 
 
 @contextlib.asynccontextmanager
-async def open_reading(
-    js: JetStreamContext, window: Window, stream: str = TRADING.name
-) -> AsyncIterator[Reading]:
+async def open_reading(nc: Client, window: Window, stream: str = TRADING.name) -> AsyncIterator[Reading]:
     """Create the run's consumer, yield it, and delete it (whatever happened) on the way out."""
+    js = nc.jetstream()
     name = f"replay-{uuid.uuid4().hex[:12]}"
     info = await js.add_consumer(stream, consumer_config(window, name))
     try:
-        subscription = await js.pull_subscribe_bind(consumer=name, stream=stream)
-        try:
-            yield Reading(js, stream, name, int(info.num_pending or 0), subscription)
-        finally:
-            with contextlib.suppress(Exception):
-                await subscription.unsubscribe()
+        yield Reading(nc, stream, name, int(info.num_pending or 0))
     finally:
         with contextlib.suppress(Exception):
             await js.delete_consumer(stream, name)
 
 
-__all__ = ["Reading", "Window", "consumer_config", "filter_subjects", "open_reading", "position"]
+__all__ = ["Reading", "Selection", "Window", "consumer_config", "open_reading", "position"]

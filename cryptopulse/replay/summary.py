@@ -30,7 +30,7 @@ class BadRecord:
 class Summary:
     messages: int = 0
     skipped: int = 0
-    """Messages of other users (order commands are read for everyone, then filtered)."""
+    """Messages of no timeline (mode changes) or of other users (with ``--user``)."""
     first_seq: int | None = None
     last_seq: int | None = None
     first_stored: datetime | None = None
@@ -84,7 +84,7 @@ class Summary:
 
         return {
             "messages": self.messages,
-            "skipped_other_users": self.skipped,
+            "skipped": self.skipped,
             "first_seq": self.first_seq,
             "last_seq": self.last_seq,
             "first_stored": when(self.first_stored),
