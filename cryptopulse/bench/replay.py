@@ -76,6 +76,7 @@ class ReplayBench:
     timelines: int
     peak_open: int
     samples: list[MemorySample] = field(default_factory=list)
+    rounds: int = 1
 
     @property
     def fetch_rate(self) -> float:
@@ -324,7 +325,7 @@ async def _replay(nc: Client, batch: int, total: int) -> tuple[float, Replayer, 
     return time.perf_counter() - started, replayer, samples
 
 
-async def _bench(url: str, count: int, batch: int, say: Callable[[str], None]) -> ReplayBench:
+async def _bench(url: str, count: int, batch: int, rounds: int, say: Callable[[str], None]) -> ReplayBench:
     connection = await nats.connect(url, pending_size=256 * 1024 * 1024)
     try:
         js = connection.jetstream()
@@ -337,11 +338,16 @@ async def _bench(url: str, count: int, batch: int, say: Callable[[str], None]) -
         if read != count:
             raise RuntimeError(f"the stream holds {read:,} messages, {count:,} were published")
         gc.collect()
-        say("raw read: batched pull")
-        raw_seconds, _ = await _raw_pull(connection, batch)
-        gc.collect()
-        say("replay")
-        replay_seconds, replayer, samples = await _replay(connection, batch, count)
+        raw_seconds = replay_seconds = float("inf")
+        for round_ in range(1, rounds + 1):  # in turns, best of each: the machine's load varies
+            say(f"round {round_} of {rounds}: raw batched pull, then replay")
+            raw_seconds = min(raw_seconds, (await _raw_pull(connection, batch))[0])
+            gc.collect()
+            seconds, replayer, samples = await _replay(connection, batch, count)
+            if seconds < replay_seconds:
+                replay_seconds, best, best_samples = seconds, replayer, samples
+            gc.collect()
+        replayer, samples = best, best_samples
     finally:
         await connection.close()
     summary = replayer.summary
@@ -355,11 +361,17 @@ async def _bench(url: str, count: int, batch: int, say: Callable[[str], None]) -
 
 
 def run_replay_benchmark(
-    count: int = DEFAULT_MESSAGES, batch: int = BATCH, say: Callable[[str], None] = lambda _: None
+    count: int = DEFAULT_MESSAGES,
+    batch: int = BATCH,
+    rounds: int = 3,
+    say: Callable[[str], None] = lambda _: None,
 ) -> ReplayBench:
-    """Record ``count`` messages on a NATS server of the run's own, then time both reads."""
+    """Record ``count`` messages on a NATS server of the run's own, then time the reads: nats-py's
+    fetch once (it is the slow one), the batched pull and the replay in ``rounds`` turns."""
     with tempfile.TemporaryDirectory() as tmp, NatsServer(Path(tmp)) as server:
-        return asyncio.run(_bench(server.url, count, batch, say))
+        result = asyncio.run(_bench(server.url, count, batch, rounds, say))
+    result.rounds = rounds
+    return result
 
 
 def replay_table(result: ReplayBench) -> str:
@@ -384,11 +396,11 @@ def replay_table(result: ReplayBench) -> str:
         f"{CONCURRENT} orders interleaved, {USERS:,} users,",
         f"{r.payload_bytes} bytes a message on average, with the services' headers; "
         f"fetch batch {r.batch:,}; recorded in {r.publish_seconds:.1f} s.",
-        "All three reads use the replay's consumer configuration on the same server in the same run,",
-        "fetching the same batch; the ratio is to the faster raw read. nats-py's `fetch` waits for each",
-        "message with a task and a timeout of its own, so the replay reads with one pull request per",
-        "batch collected by a subscription callback (the batched pull). The database check is not",
-        "part of this rate.",
+        "All three reads use the replay's consumer configuration on the same server in the same run and",
+        f"fetch the same batch; best of {r.rounds} turns of pull and replay. The ratio is to the faster raw",
+        "read. nats-py's `fetch` waits for each message with a task and a timeout of its own, so the",
+        "replay pulls a batch with one request whose messages a subscription callback collects (the",
+        "batched pull). The database check is not part of this rate.",
         "",
         f"Target: at least half the raw rate: **{'met' if r.ratio >= 0.5 else 'missed'}** ({r.ratio:.2f}).",
     ]

@@ -14,14 +14,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from cryptopulse.replay.decode import Fields, Recorded
 from cryptopulse.replay.timeline import DECIDED_FOR_GOOD, FillSeen, Step, Timeline
 from services.risk_gate.outgoing import client_order_id as derived_client_order_id
 from shared.domain.enums import DecisionOutcome, OrderStatus, OrderType
 from shared.domain.order_fsm import can_move
-from shared.messages.base import plain_decimal
 
 S = OrderStatus
 _EVENT_STATUS = {
@@ -32,10 +30,6 @@ _EVENT_STATUS = {
     "order.expired": S.EXPIRED,
 }
 _ENDS_NOW = frozenset({S.REJECTED, S.EXPIRED, S.FILLED})
-
-
-def _amount(value: Decimal | None) -> str:
-    return "" if value is None else plain_decimal(value)
 
 
 class Rebuilder:
@@ -122,16 +116,7 @@ class Rebuilder:
         f = r.fields
         self._order_terms(t, f)
         t.intent = f
-        amount = f"{_amount(f.get('quantity'))}{_amount(f.get('quote_quantity'))}"
-        price = f" @ {_amount(f.get('limit_price'))}" if f.get("limit_price") is not None else ""
-        t.steps.append(
-            Step(
-                r.seq,
-                r.at,
-                r.type,
-                f"{f['source']}: {f['side']} {amount} {f['symbol']} {f['order_type']}{price}",
-            )
-        )
+        t.steps.append(Step(r.seq, r.at, r.type, f))
         if t.client_order_id is None:  # its events may arrive before the command is replayed
             self._link_order(t, derived_client_order_id(t.key))
         return False
@@ -141,15 +126,11 @@ class Rebuilder:
         outcome = DecisionOutcome(f["outcome"])
         t.outcome = outcome
         t.decision_check = f.get("check")
-        reason = f.get("reason") or ""
-        check = f" [{f['check']}]" if f.get("check") else ""
-        t.steps.append(Step(r.seq, r.at, r.type, f"{outcome.value}{check}{': ' + reason if reason else ''}"))
+        t.steps.append(Step(r.seq, r.at, r.type, f))
         return outcome in DECIDED_FOR_GOOD and not t.commanded
 
     def _approval(self, t: Timeline, r: Recorded) -> bool:
-        f = r.fields
-        verdict = "approved" if f.get("approve") else "rejected"
-        t.steps.append(Step(r.seq, r.at, r.type, f"{verdict} by {f['actor']}"))
+        t.steps.append(Step(r.seq, r.at, r.type, r.fields))
         return False
 
     def _submit(self, t: Timeline, r: Recorded) -> bool:
@@ -161,25 +142,20 @@ class Rebuilder:
                 self._by_order.pop(t.client_order_id, None)
             t.client_order_id = None
             self._link_order(t, f["client_order_id"])
-        t.steps.append(Step(r.seq, r.at, r.type, f"submit {f['client_order_id']} on {f['venue']}"))
+        t.steps.append(Step(r.seq, r.at, r.type, f))
         return False
 
     def _cancel_request(self, t: Timeline, r: Recorded) -> bool:
-        t.steps.append(Step(r.seq, r.at, r.type, f"cancel {r.fields['client_order_id']}"))
+        t.steps.append(Step(r.seq, r.at, r.type, r.fields))
         return False
 
     def _status(self, t: Timeline, r: Recorded) -> bool:
         f = r.fields
         target = _EVENT_STATUS[r.type]
         self._move(t, target)
-        detail = target.value
-        if r.type == "order.accepted":
-            detail += f" as {f['venue_order_id']}"
-        elif r.type == "order.rejected" and f.get("reason"):
-            detail += f": {f['reason']}"
         t.venue = t.venue or f["venue"]
         t.symbol = t.symbol or f["symbol"]
-        t.steps.append(Step(r.seq, r.at, r.type, detail))
+        t.steps.append(Step(r.seq, r.at, r.type, f))
         if target is S.CANCELED and t.status is S.CANCELED:
             self._settle_later(t, r.at)
             return False
@@ -193,15 +169,7 @@ class Rebuilder:
         t.symbol = t.symbol or f["symbol"]
         t.venue = t.venue or f["venue"]
         t.side = t.side or f["side"]
-        t.steps.append(
-            Step(
-                r.seq,
-                r.at,
-                r.type,
-                f"trade {f['trade_id']}: {_amount(f['last_quantity'])} @ {_amount(f['last_price'])}"
-                f" (cumulative {_amount(f['cumulative_quantity'])})",
-            )
-        )
+        t.steps.append(Step(r.seq, r.at, r.type, f))
         if t.quantity is not None and t.filled >= t.quantity:
             self._move(t, S.FILLED)
             return True

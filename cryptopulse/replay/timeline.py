@@ -8,6 +8,7 @@ replayed window start a *partial* timeline keyed by the client order id.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -22,14 +23,56 @@ DECIDED_FOR_GOOD = frozenset(
 """Decisions after which no order can follow."""
 
 
+def _amount(value: Decimal | None) -> str:
+    return "" if value is None else plain_decimal(value)
+
+
+def _intent(f: Mapping[str, Any]) -> str:
+    amount = _amount(f.get("quantity")) or _amount(f.get("quote_quantity"))
+    price = "" if f.get("limit_price") is None else f" @ {_amount(f['limit_price'])}"
+    return f"{f['source']}: {f['side']} {amount} {f['symbol']} {f['order_type']}{price}"
+
+
+def _decision(f: Mapping[str, Any]) -> str:
+    check = f" [{f['check']}]" if f.get("check") else ""
+    reason = f": {f['reason']}" if f.get("reason") else ""
+    return f"{f['outcome']}{check}{reason}"
+
+
+def _fill(f: Mapping[str, Any]) -> str:
+    return (
+        f"trade {f['trade_id']}: {_amount(f['last_quantity'])} @ {_amount(f['last_price'])}"
+        f" (cumulative {_amount(f['cumulative_quantity'])})"
+    )
+
+
+_DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "intent.created": _intent,
+    "risk.decision": _decision,
+    "risk.approval": lambda f: f"{'approved' if f.get('approve') else 'rejected'} by {f['actor']}",
+    "exec.submit_order": lambda f: f"submit {f['client_order_id']} on {f['venue']}",
+    "exec.cancel_order": lambda f: f"cancel {f['client_order_id']}",
+    "order.submitted": lambda f: "submitted",
+    "order.accepted": lambda f: f"accepted as {f['venue_order_id']}",
+    "order.rejected": lambda f: f"rejected: {f.get('reason') or 'no reason given'}",
+    "order.filled": _fill,
+    "order.canceled": lambda f: "canceled",
+    "order.expired": lambda f: "expired",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One message on a timeline, as an auditor reads it."""
+    """One message on a timeline; described for an auditor only when a report shows it."""
 
     seq: int
     at: datetime
     type: str
-    detail: str
+    fields: Mapping[str, Any]
+
+    @property
+    def detail(self) -> str:
+        return _DESCRIBE[self.type](self.fields)
 
 
 @dataclass(frozen=True, slots=True)
