@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -51,6 +52,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _user(text: str) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a user id (UUID), was {text!r}") from None
+
+
 def add_parser(commands: Any) -> None:
     """Register ``replay`` on the top-level subparsers ``commands``."""
     replay = commands.add_parser(
@@ -70,7 +78,7 @@ def add_parser(commands: Any) -> None:
     replay.add_argument(
         "--until", type=moment, metavar="TIME", help="stop after messages stored at this time"
     )
-    replay.add_argument("--user", metavar="UUID", help="only this user's timelines")
+    replay.add_argument("--user", type=_user, metavar="UUID", help="only this user's timelines")
     replay.add_argument("--json", type=Path, metavar="PATH", help="write every timeline and finding as JSON")
     replay.add_argument("--html", type=Path, metavar="PATH", help="write a standalone HTML report")
     replay.add_argument(
@@ -185,7 +193,8 @@ async def _replay(options: ReplayOptions, args: argparse.Namespace) -> Summary:
                 summary = await replayer.run(connection)
     finally:
         await connection.close()
-    summary_table(summary, Console(soft_wrap=True))
+    # Piped into a file or a log, the table keeps whole lines rather than wrapping at 80 columns.
+    summary_table(summary, Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200))
     return summary
 
 

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cryptopulse.replay.check import Finding
+from cryptopulse.replay.recheck import NOT_RECHECKED
 from cryptopulse.replay.summary import BadRecord, Summary
 from cryptopulse.replay.timeline import Timeline
 
@@ -181,6 +182,7 @@ def summary_table(summary: Summary, console: Console) -> None:
     if s.rechecked:
         table.add_row("re-checked intents", f"{s.rechecked:,}")
         table.add_row("  today's rules decide differently", f"{s.recheck_differs:,}")
+        table.add_row("  checks not re-run (inputs not recorded)", ", ".join(NOT_RECHECKED))
     table.add_row("peak open timelines", f"{s.peak_open:,}")
     console.print(table)
     shown = [*(str(b.seq) + " " + b.subject + ": " + b.reason for b in s.bad_examples[:20])]

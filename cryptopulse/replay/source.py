@@ -95,6 +95,10 @@ class Reading:
         self.nc, self.stream, self.consumer, self.total = nc, stream, consumer, total
         self.delivered = 0
 
+    async def _more_to_come(self) -> bool:
+        info = await self.nc.jetstream().consumer_info(self.stream, self.consumer)
+        return bool(info.num_pending)
+
     async def batches(self, batch: int) -> AsyncIterator[list[Msg]]:
         """Yield the messages in stream order, ``batch`` at most at a time, until ``total``."""
         arrived: list[Msg] = []
@@ -128,6 +132,8 @@ class Reading:
                     await asyncio.wait_for(done.wait(), _PULL_EXPIRES_NS / 1e9 + 5)
                 messages, arrived = arrived, []
                 self.delivered += len(messages)
+                if not messages and not await self._more_to_come():
+                    break  # aged out of the stream while we read: what is left is gone
                 if self.delivered < self.total:
                     await ask(min(batch, self.total - self.delivered))
                 if messages:

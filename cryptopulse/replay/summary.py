@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptopulse.replay.check import Finding
+from cryptopulse.replay.recheck import NOT_RECHECKED
 
 KEPT_EXAMPLES = 200
 """Bad messages and findings listed in the summary; beyond that they are counted (every one is
@@ -99,6 +100,7 @@ class Summary:
             "database_checked": self.database_checked,
             "rechecked": self.rechecked,
             "recheck_differs": self.recheck_differs,
+            "not_rechecked": list(NOT_RECHECKED) if self.rechecked else [],
             "peak_open_timelines": self.peak_open,
             "discrepancies": self.discrepancies,
             "seconds": round(self.seconds, 3),

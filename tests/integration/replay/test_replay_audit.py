@@ -239,9 +239,12 @@ async def test_the_command_never_reaches_an_exchange_and_exits_1_on_discrepancie
     code, out, err = await run("--recheck", "--user", broken, "--html", str(html))
     assert code == 1, err
     assert "missing fills" in out and "1 discrepancy" in out
+    assert "checks not re-run (inputs not recorded)" in out and "balance" in out
     assert html.read_text().count("<tr") >= 2
     code, out, err = await run("--recheck", "--user", clean)
     assert code == 0, out + err
     assert "no discrepancies" in out
     code, out, err = await run("--since", "2026-12-01T00:00")
     assert code == 2 and "has no zone" in err
+    code, out, err = await run("--user", "alice")
+    assert code == 2 and "expected a user id (UUID), was 'alice'" in err
