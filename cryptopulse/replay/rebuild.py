@@ -69,7 +69,6 @@ class Rebuilder:
         timeline.last_at = record.at
         if self._handlers[record.type](timeline, record):
             self._close(timeline, done)
-        self.peak_open = max(self.peak_open, len(self.open))
         return done
 
     def finish(self) -> list[Timeline]:
@@ -103,6 +102,7 @@ class Rebuilder:
                 timeline.client_order_id = key
                 self._by_order[key] = key
             self.open[key] = timeline
+            self.peak_open = max(self.peak_open, len(self.open))
         return timeline
 
     def _link_order(self, timeline: Timeline, cid: str) -> None:

@@ -76,9 +76,10 @@ class Selection:
 
 def position(reply: str) -> tuple[int, int]:
     """(stream sequence, stored time in ns) from a JetStream message's reply subject."""
+    if reply.count(".") == _V1_TOKENS - 1:  # $JS.ACK.<stream>.<consumer>.<n>.<sseq>.<cseq>.<ns>.<pending>
+        _, sseq, _, ns, _ = reply.rsplit(".", 4)  # the stream's and consumer's names are not split
+        return int(sseq), int(ns)
     tokens = reply.split(".")
-    if len(tokens) == _V1_TOKENS:  # $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ns>.<pending>
-        return int(tokens[5]), int(tokens[7])
     return int(tokens[Msg.Ack.StreamSeq]), int(tokens[Msg.Ack.Timestamp])
 
 

@@ -61,7 +61,7 @@ _DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, like ``FillSeen``: one is made per message
 class Step:
     """One message on a timeline; described for an auditor only when a report shows it."""
 
@@ -75,7 +75,7 @@ class Step:
         return _DESCRIBE[self.type](self.fields)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FillSeen:
     trade_id: str
     quantity: Decimal
