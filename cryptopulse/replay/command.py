@@ -115,10 +115,13 @@ def run_command(args: argparse.Namespace) -> int:
     options = ReplayOptions(
         window=window, batch=args.batch, settle=timedelta(seconds=args.settle), strict=args.strict
     )
+    import asyncpg
+    from nats.errors import Error as NatsError
+
     try:
         summary = asyncio.run(_replay(options, args))
-    except (OSError, ConnectionError, TimeoutError) as error:
-        print(f"cryptopulse replay: could not run: {error}", file=sys.stderr)
+    except (OSError, TimeoutError, NatsError, asyncpg.PostgresError) as error:
+        print(f"cryptopulse replay: could not run: {error or type(error).__name__}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_CLEAN if summary.discrepancies == 0 else EXIT_DISCREPANCIES
 
