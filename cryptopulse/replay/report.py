@@ -120,7 +120,7 @@ class HtmlReport:
         state = _e(t.final) + ("" if t.closed else " (open)") + (" (partial)" if t.partial else "")
         self._file.write(
             f"<tr{' class=issue' if issues else ''}><td>{state}</td><td>{_e(t.user_id)}</td>"
-            f"<td>{_e(t.intent_id)}<br><code>{_e(t.client_order_id)}</code></td><td>{terms}</td>"
+            f"<td>{_e(t.intent_id)}<br><code>{_e(t.order_id)}</code></td><td>{terms}</td>"
             f"<td class=num>{_e(t.filled)}</td><td><ul>{issues}</ul></td>"
             f"<td><details><summary>{len(t.steps)}</summary><ul>{steps}</ul></details></td></tr>\n"
         )

@@ -114,6 +114,11 @@ class Timeline:
     last_at: datetime | None = None
 
     @property
+    def order_id(self) -> str | None:
+        """The client order id, once an order exists (a denied intent's derived id names none)."""
+        return self.client_order_id if self.commanded or self.status is not None else None
+
+    @property
     def filled(self) -> Decimal:
         return sum((f.quantity for f in self.fills.values()), Decimal(0))
 
@@ -140,7 +145,7 @@ class Timeline:
             "key": self.key,
             "user_id": self.user_id,
             "intent_id": self.intent_id,
-            "client_order_id": self.client_order_id,
+            "client_order_id": self.order_id,
             "venue": self.venue,
             "symbol": self.symbol,
             "side": self.side,

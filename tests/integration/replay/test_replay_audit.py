@@ -80,6 +80,14 @@ async def test_every_order_is_rebuilt_complete_and_matches_the_database(
         "order.filled", "order.filled",
     ]  # fmt: skip
     assert filled["filled"] == "0.5" and filled["complete"] and not filled["findings"]
+    assert filled["steps"][-1]["detail"].startswith("trade ") and filled["steps"][-1]["detail"].endswith(
+        ": 0.3 @ 30000 (cumulative 0.5)"
+    )
+    denied = next(r for r in report["records"] if r.get("final") == "denied")
+    assert (
+        denied["client_order_id"] is None
+        and denied["steps"][1]["detail"] == "denied [max_order_value]: too big"
+    )
     assert report["summary"]["discrepancies"] == 0
 
 
