@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from cryptopulse.keys import add_parser as add_keys_parser
+from cryptopulse.replay.command import add_parser as add_replay_parser
 from shared.config.settings import ALL_SETTINGS, ENV_PREFIX
 
 
@@ -63,6 +64,7 @@ def _bench(args: argparse.Namespace) -> int:
             only=args.only,
             order_counts=counts,
             risk_levels=DEFAULT_LEVELS if args.levels is None else args.levels,
+            **({} if args.messages is None else {"replay_messages": args.messages}),
         )
     )
     return 0
@@ -118,10 +120,14 @@ def _openapi(args: argparse.Namespace) -> int:
 def _check_bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.command != "bench":
         return
-    if args.update_readme and (args.only is not None or args.orders is not None or args.levels is not None):
+    chosen = (args.only, args.orders, args.levels, args.messages)
+    if args.update_readme and any(value is not None for value in chosen):
         parser.error(
-            "--update-readme writes every benchmark at its defaults: drop --only, --orders and --levels"
+            "--update-readme writes every benchmark at its defaults: drop --only, --orders, --levels "
+            "and --messages"
         )
+    if args.messages is not None and args.messages < 1:
+        parser.error("--messages takes a positive number")
     if args.orders is not None and args.orders < 1:
         parser.error("--orders takes a positive number")
 
@@ -141,7 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     bench.add_argument(
         "--only",
-        choices=("feed", "orders", "risk", "kill", "rules", "parser", "backtest", "gateway", "http"),
+        choices=(
+            "feed",
+            "orders",
+            "risk",
+            "kill",
+            "rules",
+            "parser",
+            "backtest",
+            "gateway",
+            "replay",
+            "http",
+        ),
         help="run one benchmark (not with --update-readme)",
     )
     bench.add_argument(
@@ -156,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K:N,…",
         help="risk gate: N intents at K in flight, per level (default: 1:100,10:300,100:500)",
     )
+    bench.add_argument(
+        "--messages",
+        type=int,
+        metavar="N",
+        help="audit replay: messages recorded and replayed (default: 1,000,000)",
+    )
     bench.set_defaults(handler=_bench)
     parse = commands.add_parser("parse", help="parse a chat command offline and print it as JSON")
     parse.add_argument("text", nargs="+", help='the command, e.g. "buy 0.5 BTC if it dips below $30,000"')
@@ -166,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     openapi.add_argument("--write", action="store_true", help="write it to web/openapi.json instead")
     openapi.set_defaults(handler=_openapi)
     add_keys_parser(commands)
+    add_replay_parser(commands)
     return parser
 
 

@@ -21,6 +21,7 @@ from cryptopulse.bench.kill import DEFAULT_ORDERS, kill_table, run_kill_benchmar
 from cryptopulse.bench.nats_baseline import core_publish_subscribe, jetstream_publish_subscribe
 from cryptopulse.bench.orders import DEFAULT_COUNTS, orders_table, run_orders_benchmark
 from cryptopulse.bench.parser import parser_table, run_parser_benchmark
+from cryptopulse.bench.replay import DEFAULT_MESSAGES, replay_table, run_replay_benchmark
 from cryptopulse.bench.risk import DEFAULT_LEVELS, risk_table, run_risk_benchmark, stderr_progress
 from cryptopulse.bench.rules import rules_table, run_rules_benchmark
 from cryptopulse.readme import replace_section
@@ -147,6 +148,14 @@ def _run_gateway(*, header: bool) -> str:
     return f"{title}{heading}:\n\n{gateway_table(result)}"
 
 
+def _run_replay(messages: int, *, header: bool) -> str:
+    result = run_replay_benchmark(messages, say=stderr_progress())
+    _save("bench-replay.json", dataclasses.asdict(result))
+    title = f"{_measured()}. " if header else ""
+    heading = f"**Audit replay** (messages per second over {result.messages:,} recorded messages)"
+    return f"{title}{heading}:\n\n{replay_table(result)}"
+
+
 def _run_http_metrics(*, header: bool) -> str:
     result = run_http_metrics_benchmark()
     _save("bench-http-metrics.json", dataclasses.asdict(result))
@@ -168,10 +177,11 @@ def run_benchmarks(
     order_counts: Mapping[int, int] = DEFAULT_COUNTS,
     risk_levels: Mapping[int, int] = DEFAULT_LEVELS,
     kill_orders: int = DEFAULT_ORDERS,
+    replay_messages: int = DEFAULT_MESSAGES,
 ) -> str:
     """Run the feed benchmark, the order round trip, the risk gate, the kill switch, the rules
-    engine, the offline parser, the backtest, the API gateway, the HTTP request metrics, or
-    (``only`` unset) all nine, as the README shows them."""
+    engine, the offline parser, the backtest, the API gateway, the audit replay, the HTTP request
+    metrics, or (``only`` unset) all ten, as the README shows them."""
     if update_readme and only is not None:
         raise ValueError("the README shows every benchmark: --update-readme needs a full run")
     sections = []
@@ -191,6 +201,8 @@ def run_benchmarks(
         sections.append(_run_backtest(header=only == "backtest"))
     if only in (None, "gateway"):
         sections.append(_run_gateway(header=only == "gateway"))
+    if only in (None, "replay"):
+        sections.append(_run_replay(replay_messages, header=only == "replay"))
     if only in (None, "http"):
         sections.append(_run_http_metrics(header=only == "http"))
     table = "\n\n".join(sections)

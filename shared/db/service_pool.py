@@ -47,13 +47,22 @@ async def _reset(connection: asyncpg.Connection) -> None:
 
 
 async def create_service_pool(
-    url: str | SecretStr | URL, *, min_size: int = 1, max_size: int = 10, **options: Any
+    url: str | SecretStr | URL,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    read_only: bool = False,
+    **options: Any,
 ) -> asyncpg.Pool:
     """Open a pool whose every connection acts as ``service_role`` (``BYPASSRLS``); close it on shutdown.
 
     ``options`` go to ``asyncpg.create_pool``; ``reset`` replaces the role reset on release (a
-    round trip) for a caller whose statements never change a setting."""
+    round trip) for a caller whose statements never change a setting. ``read_only``: every
+    transaction is read-only from the first packet (``RESET ALL`` keeps it), for tools that must
+    see every row and change none, like the audit replay."""
     settings = _startup_settings()
+    if read_only:
+        settings["default_transaction_read_only"] = "on"
     pool: asyncpg.Pool = await asyncpg.create_pool(
         libpq_dsn(url),
         min_size=min_size,

@@ -216,6 +216,7 @@ def test_bench_runs_the_gateway_alone(
         "_run_rules",
         "_run_parser",
         "_run_backtest",
+        "_run_replay",
     ):
         monkeypatch.setattr(run, name, lambda *a, **k: pytest.fail("ran another benchmark"))
     assert main(["bench", "--only", "gateway"]) == 0
@@ -231,6 +232,7 @@ def test_a_full_run_ends_with_the_gateway(monkeypatch: pytest.MonkeyPatch) -> No
     for name in ("_run_rules", "_run_parser", "_run_backtest"):
         monkeypatch.setattr(run, name, lambda *, header, name=name: name)
     monkeypatch.setattr(run, "run_gateway_benchmark", lambda **_: result())
+    monkeypatch.setattr(run, "_run_replay", lambda messages, *, header: "REPLAY")
     monkeypatch.setattr(run, "_save", lambda name, figures: None)
     table = run.run_benchmarks(rates=[1], update_readme=False)
     assert table.startswith("FEED\n\n_run_orders") and "_run_backtest\n\n**API gateway**" in table

@@ -115,10 +115,11 @@ def test_a_full_run_shows_the_kill_switch_table_before_the_backtest(monkeypatch:
     monkeypatch.setattr(run, "_run_parser", lambda *, header: "PARSER")
     monkeypatch.setattr(run, "_run_backtest", lambda *, header: "BACKTEST")
     monkeypatch.setattr(run, "_run_gateway", lambda *, header: "GATEWAY")
+    monkeypatch.setattr(run, "_run_replay", lambda messages, *, header: "REPLAY")
     monkeypatch.setattr(run, "_run_http_metrics", lambda *, header: "HTTP")
     monkeypatch.setattr(run, "_save", lambda name, figures: saved.append(name))
     table = run.run_benchmarks(rates=[1], update_readme=False)
-    assert table.endswith("\n\nRULES\n\nPARSER\n\nBACKTEST\n\nGATEWAY\n\nHTTP")
+    assert table.endswith("\n\nRULES\n\nPARSER\n\nBACKTEST\n\nGATEWAY\n\nREPLAY\n\nHTTP")
     assert table.startswith(
         "FEED\n\nORDERS\n\nRISK\n\n**Kill switch** (engaged → zero open orders, 1,000 orders):\n\n"
         "| measurement |"

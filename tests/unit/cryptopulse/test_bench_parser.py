@@ -72,6 +72,7 @@ def test_the_cli_runs_only_the_parser(
         "_run_rules",
         "_run_backtest",
         "_run_gateway",
+        "_run_replay",
     ):
         monkeypatch.setattr(run, name, lambda *a, **k: pytest.fail("ran another benchmark"))
     assert main(["bench", "--only", "parser"]) == 0
