@@ -49,6 +49,7 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    from cryptopulse.bench.gateway_figures import Arrivals
     from cryptopulse.bench.orders import DEFAULT_COUNTS
     from cryptopulse.bench.risk import DEFAULT_LEVELS
     from cryptopulse.bench.run import run_benchmarks
@@ -63,6 +64,7 @@ def _bench(args: argparse.Namespace) -> int:
             only=args.only,
             order_counts=counts,
             risk_levels=DEFAULT_LEVELS if args.levels is None else args.levels,
+            arrivals=Arrivals(args.pace, poisson=not args.even),
         )
     )
     return 0
@@ -118,12 +120,16 @@ def _openapi(args: argparse.Namespace) -> int:
 def _check_bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.command != "bench":
         return
-    if args.update_readme and (args.only is not None or args.orders is not None or args.levels is not None):
+    customised = args.orders is not None or args.levels is not None or args.pace != 1.0 or args.even
+    if args.update_readme and (args.only is not None or customised):
         parser.error(
-            "--update-readme writes every benchmark at its defaults: drop --only, --orders and --levels"
+            "--update-readme writes every benchmark at its defaults: "
+            "drop --only, --orders, --levels, --pace and --even"
         )
     if args.orders is not None and args.orders < 1:
         parser.error("--orders takes a positive number")
+    if not args.pace > 0:
+        parser.error("--pace takes a positive number of requests a second")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,6 +161,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=_risk_levels,
         metavar="K:N,…",
         help="risk gate: N intents at K in flight, per level (default: 1:100,10:300,100:500)",
+    )
+    bench.add_argument(
+        "--pace",
+        type=float,
+        default=1.0,
+        metavar="R",
+        help="gateway open loop: requests a second each client sends (default: 1)",
+    )
+    bench.add_argument(
+        "--even",
+        action="store_true",
+        help="gateway open loop: evenly spaced requests instead of Poisson arrivals",
     )
     bench.set_defaults(handler=_bench)
     parse = commands.add_parser("parse", help="parse a chat command offline and print it as JSON")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from cryptopulse.bench.backtest import backtest_table, run_backtest_benchmark
 from cryptopulse.bench.feed import FeedResult, run_feed_benchmark
-from cryptopulse.bench.gateway import run_gateway_benchmark
-from cryptopulse.bench.gateway_figures import gateway_table
+from cryptopulse.bench.gateway import DEFAULT_ARRIVALS, run_gateway_benchmark
+from cryptopulse.bench.gateway_figures import Arrivals, gateway_table
 from cryptopulse.bench.kill import DEFAULT_ORDERS, kill_table, run_kill_benchmark
 from cryptopulse.bench.nats_baseline import core_publish_subscribe, jetstream_publish_subscribe
 from cryptopulse.bench.orders import DEFAULT_COUNTS, orders_table, run_orders_benchmark
@@ -135,8 +135,8 @@ def _run_backtest(*, header: bool) -> str:
     return f"{title}{heading}:\n\n{backtest_table(result)}"
 
 
-def _run_gateway(*, header: bool) -> str:
-    result = run_gateway_benchmark(say=stderr_progress())
+def _run_gateway(arrivals: Arrivals, *, header: bool) -> str:
+    result = run_gateway_benchmark(arrivals=arrivals, say=stderr_progress())
     _save("bench-gateway.json", dataclasses.asdict(result))
     title = f"{_measured()}. " if header else ""
     heading = (
@@ -159,6 +159,7 @@ def run_benchmarks(
     order_counts: Mapping[int, int] = DEFAULT_COUNTS,
     risk_levels: Mapping[int, int] = DEFAULT_LEVELS,
     kill_orders: int = DEFAULT_ORDERS,
+    arrivals: Arrivals = DEFAULT_ARRIVALS,
 ) -> str:
     """Run the feed benchmark, the order round trip, the risk gate, the kill switch, the rules
     engine, the offline parser, the backtest, the API gateway, or (``only`` unset) all eight, as the
@@ -181,7 +182,7 @@ def run_benchmarks(
     if only in (None, "backtest"):
         sections.append(_run_backtest(header=only == "backtest"))
     if only in (None, "gateway"):
-        sections.append(_run_gateway(header=only == "gateway"))
+        sections.append(_run_gateway(arrivals, header=only == "gateway"))
     table = "\n\n".join(sections)
     if update_readme:
         replace_section("bench", table)

@@ -200,7 +200,7 @@ def test_a_full_run_appends_the_risk_table_after_the_orders(monkeypatch: pytest.
     monkeypatch.setattr(run, "_run_rules", lambda *, header: "RULES")
     monkeypatch.setattr(run, "_run_parser", lambda *, header: "PARSER")
     monkeypatch.setattr(run, "_run_backtest", lambda *, header: "BACKTEST")
-    monkeypatch.setattr(run, "_run_gateway", lambda *, header: "GATEWAY")
+    monkeypatch.setattr(run, "_run_gateway", lambda arrivals, *, header: "GATEWAY")
     monkeypatch.setattr(run, "_save", lambda name, figures: saved.append(name))
     table = run.run_benchmarks(rates=[1], update_readme=False, risk_levels={1: 5})
     assert table.startswith(
