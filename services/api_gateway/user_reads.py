@@ -87,18 +87,21 @@ CROSS JOIN LATERAL (
     ORDER BY c.open_time DESC LIMIT 1
 ) n"""
 """One backward step down the primary key per market, as ``UserTradingRepository.latest_prices``."""
-_BARS = """
-SELECT floor(extract(epoch FROM open_time) * 1000)::bigint AS open_time,
-       trim_scale(open)::text AS open, trim_scale(high)::text AS high, trim_scale(low)::text AS low,
-       trim_scale(close)::text AS close, trim_scale(volume)::text AS volume
+_CANDLES = """
+SELECT coalesce(json_agg(json_build_object(
+    'open_time', floor(extract(epoch FROM open_time) * 1000)::bigint,
+    'open', trim_scale(open)::text, 'high', trim_scale(high)::text, 'low', trim_scale(low)::text,
+    'close', trim_scale(close)::text, 'volume', trim_scale(volume)::text, 'closed', true
+) ORDER BY open_time), '[]')::text
 FROM (
     SELECT open_time, open, high, low, close, volume FROM market_candles
     WHERE venue = $1 AND symbol = $2 AND interval = $3
     ORDER BY open_time DESC LIMIT $4
-) newest ORDER BY newest.open_time"""
-"""Epoch milliseconds and plain decimal text (no exponent, no trailing zeros, as ``plain_decimal``
-writes them) made by the database: hundreds of candles a request, and PostgreSQL formats a
-``numeric`` as text far faster than Python decodes it into a ``Decimal`` and formats it back."""
+) newest"""
+"""``CandlePublic``'s JSON of the latest candles, oldest first, made by the database: hundreds of
+candles a request, and PostgreSQL writes a ``numeric`` as plain text (``trim_scale``: no trailing
+zeros; never an exponent) and the JSON around it in C, where Python would decode each into a
+``Decimal``, format it back and build a dict per candle."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,12 +157,12 @@ class UserReads:
                     marks[(venue, symbol)] = Mark(close, at)
         return PnlInputs(positions, fills, marks)
 
-    async def bars(self, venue: str, symbol: str, interval: str, limit: int) -> list[asyncpg.Record]:
-        """The latest ``limit`` candles, oldest first, read as ``anon`` (candles are public): open
-        time in epoch milliseconds, prices and volume as plain decimal text."""
+    async def candles_json(self, venue: str, symbol: str, interval: str, limit: int) -> str:
+        """The latest ``limit`` candles as a JSON array of ``CandlePublic``, oldest first, read as
+        ``anon`` (candles are public)."""
         async with as_anon(self._pool) as connection:
-            rows: list[asyncpg.Record] = await connection.fetch(_BARS, venue, symbol, interval, limit)
-            return rows
+            text: str = await connection.fetchval(_CANDLES, venue, symbol, interval, limit)
+            return text
 
 
 __all__ = ["PnlInputs", "UserReads"]

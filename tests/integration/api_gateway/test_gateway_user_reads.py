@@ -10,11 +10,11 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.api_gateway.api.routes.market import candle_json
 from services.api_gateway.read_json import json_response, page_json
 from services.api_gateway.trading_schemas import IntentPublic, OrderPublic, PositionPublic
 from services.api_gateway.user_reads import UserReads
@@ -22,8 +22,9 @@ from shared.db.models import MarketCandle, Order
 from shared.db.repositories.candles import CandleRepository
 from shared.db.repositories.user_trading import UserTradingRepository
 from shared.db.repositories.users import UserRecord
+from shared.db.service_pool import libpq_dsn
 from shared.db.tenancy import service_session
-from shared.db.tenant_pool import create_tenant_pool
+from shared.db.tenant_pool import _begin_as, as_user, create_tenant_pool
 from shared.domain.enums import DecisionOutcome, OrderStatus
 from shared.messages.base import plain_decimal, to_ms
 from tests.integration.api_gateway.trading_support import (
@@ -131,16 +132,17 @@ async def test_intents_are_the_intent_models_json_of_the_same_rows(
 async def test_positions_are_the_position_models_json_and_pnl_reads_what_the_orm_reads(
     reads: UserReads, db: DB, alice: UserRecord, bob: UserRecord
 ) -> None:
-    # Arrange
+    # Arrange: a market of its own for the stored price, so no other test's candles mix in
+    market = f"Q{uuid.uuid4().hex[:6].upper()}/USDT"
     order = await seed_order(db, alice.id, fills=(("0.5", "30000.10", "0.0005", "BTC"),))
     await seed_fill(
         db, alice.id, order.id, side="sell", quantity="0.1", price="31000", commission="3.1", asset="USDT",
         at=T0 + timedelta(minutes=5),
     )  # fmt: skip
-    await seed_position(db, alice.id, "BTC/USDT", "0.399500000000000000", "11990.04")
+    await seed_position(db, alice.id, market, "0.399500000000000000", "11990.04")
     await seed_position(db, alice.id, "ETH/USDT", AWKWARD[0], AWKWARD[-1])
     await seed_position(db, bob.id, "BTC/USDT", "9", "9")
-    await seed_candle(db, "BTC/USDT", T0 + timedelta(days=3650), "32000.50")
+    await seed_candle(db, market, T0, "32000.50")
     orm = UserTradingRepository(db)
 
     # Act
@@ -163,10 +165,10 @@ async def test_positions_are_the_position_models_json_and_pnl_reads_what_the_orm
     assert {m: (mark.price, mark.at) for m, mark in inputs.marks.items()} == {
         m: (latest.price, latest.at) for m, latest in prices.items()
     }
-    assert inputs.marks[("paper", "BTC/USDT")].price == Decimal("32000.50")
+    assert inputs.marks[("paper", market)].price == Decimal("32000.50")
 
 
-async def test_candles_are_plain_decimal_text_and_epoch_milliseconds_oldest_first(
+async def test_candles_are_the_candle_models_json_with_plain_decimals_and_epoch_ms_oldest_first(
     reads: UserReads, db: DB
 ) -> None:
     # Arrange: a symbol of its own, so no other test's candles mix in; prices must be positive
@@ -184,11 +186,12 @@ async def test_candles_are_plain_decimal_text_and_epoch_milliseconds_oldest_firs
             )  # fmt: skip
 
     # Act
-    rows = await reads.bars("paper", symbol, "1m", 4)
+    candles = orjson.loads(await reads.candles_json("paper", symbol, "1m", 4))
+    nothing = orjson.loads(await reads.candles_json("paper", "NONE/USDT", "1m", 4))
 
     # Assert
     bars = await CandleRepository(db).recent_bars("paper", symbol, "1m", 4)
-    assert [candle_json(row) for row in rows] == [
+    assert candles == [
         {
             "open_time": to_ms(bar.open_time), "open": plain_decimal(bar.open),
             "high": plain_decimal(bar.high), "low": plain_decimal(bar.low),
@@ -196,13 +199,14 @@ async def test_candles_are_plain_decimal_text_and_epoch_milliseconds_oldest_firs
         }
         for bar in bars
     ]  # fmt: skip
-    assert [row["volume"] for row in rows] == [
+    assert nothing == []
+    assert [c["volume"] for c in candles] == [
         "30000.1",
         "120",
         "0",
         "12345678901234567890.123456789012345678",
     ]
-    assert [row["close"] for row in rows] == [
+    assert [c["close"] for c in candles] == [
         "30000.1",
         "120",
         "7.5",
@@ -246,3 +250,37 @@ async def test_a_read_leaves_its_connection_as_it_found_it(
 
     # Assert
     assert role != "authenticated" and not claims
+
+
+async def test_a_failed_read_rolls_back_and_the_connection_serves_the_next_user(
+    trading_database_url: str, alice: UserRecord
+) -> None:
+    # Arrange
+    pool = await create_tenant_pool(trading_database_url, min_size=1, max_size=1)
+    try:
+        # Act
+        with pytest.raises(asyncpg.UndefinedTableError):
+            async with as_user(pool, alice.id) as connection:
+                await connection.fetch("SELECT * FROM no_such_table")
+        async with as_user(pool, alice.id) as connection:
+            who = await connection.fetchval("SELECT auth.uid()")
+        async with pool.acquire() as connection:
+            idle = await connection.fetchval("SELECT current_setting('request.jwt.claims', true)")
+    finally:
+        await pool.close()
+
+    # Assert
+    assert who == alice.id and not idle
+
+
+async def test_claims_reach_the_database_exactly_whatever_quotes_they_hold(trading_database_url: str) -> None:
+    claims = """{"role":"anon","note":"it's \\\\ a 'quoted' \\" text"}"""
+    connection = await asyncpg.connect(libpq_dsn(trading_database_url))
+    try:
+        await connection.execute("SET standard_conforming_strings = on")
+        await connection.execute(_begin_as("anon", claims))
+        stored = await connection.fetchval("SELECT current_setting('request.jwt.claims')")
+        await connection.execute("ROLLBACK")
+    finally:
+        await connection.close()
+    assert stored == claims
