@@ -53,6 +53,7 @@ from cryptopulse.bench.latency import Latency
 from cryptopulse.bench.orders import cpu_share
 from cryptopulse.bench.processes import cpu_seconds
 from cryptopulse.bench.risk_stack import Say
+from services.api_gateway.main import READ_POOL_MAX
 from services.api_gateway.user_reads import UserReads
 from shared.db.tenant_pool import create_tenant_pool
 from shared.messages import subjects
@@ -71,8 +72,8 @@ DEFAULT_ARRIVALS = Arrivals(pace=1.0, poisson=True)
 TICKS_S = 5.0
 GRACE_S = 1.0
 """How long after the last tick the subscribers may still receive it before it counts as missing."""
-POOL_CONNECTIONS = 10
-"""As many connections as the gateway's read pool (``READ_POOL_MAX``) may open."""
+POOL_CONNECTIONS = READ_POOL_MAX
+"""As many connections as the gateway's read pool may open."""
 ROUTES: tuple[tuple[str, str], ...] = (
     ("GET /api/orders", "/api/orders"),
     ("GET /api/positions", "/api/positions"),

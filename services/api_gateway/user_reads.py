@@ -3,7 +3,7 @@
 Lists come back as rows already shaped as the API's items (``*_ITEM``: the response model's
 fields, decimals as plain text, ids as text), so a route only wraps them and serialises once.
 
-``tenant_pool.as_user`` sets role and claims in the transaction's first statement, so row-level
+``tenant_pool.as_user`` sets role and claims as the transaction begins, so row-level
 security limits every query here to the caller's rows (no ``WHERE user_id``: a query that forgot
 it could still see nothing else). The order and paging are ``UserTradingRepository``'s: newest
 first, ids breaking ties. Each variant of a filtered query is its own constant text, so asyncpg
@@ -63,7 +63,7 @@ _ORDERS = {
         "orders",
         ORDER_ITEM,
         [name for name, on in (("status", status), ("symbol", symbol)) if on],
-        "created_at DESC, id DESC",
+        "orders.created_at DESC, orders.id DESC",  # qualified: the uuid, not the ``id`` text above
     )
     for status in (False, True)
     for symbol in (False, True)

@@ -23,7 +23,7 @@ from typing import Protocol
 from shared.auth.tokens import Claims
 
 DEFAULT_ENTRIES = 10_000
-"""Far more than the signed-in users one gateway serves at once; about 3 MB at most."""
+"""Far more than the signed-in users one gateway serves at once; a few megabytes at most."""
 
 
 class Verifier(Protocol):

@@ -72,8 +72,8 @@ async def create_tenant_pool(
 async def _as(pool: asyncpg.Pool, role: str, claims: str) -> AsyncIterator[asyncpg.Connection]:
     begin = _begin_as(role, claims)
     async with pool.acquire() as connection:
-        await connection.execute(begin)
         try:
+            await connection.execute(begin)
             yield connection
         except BaseException:
             # Cancelled or failed mid-transaction: end it here; if even this fails, asyncpg rolls

@@ -79,12 +79,14 @@ async def test_orders_are_the_order_models_json_of_the_same_rows_page_by_page(
     # Arrange
     for n, value in enumerate(AWKWARD):
         await seed_awkward_order(db, alice.id, n, value)
-    await seed_order(db, alice.id, status="filled", created_at=T0 - timedelta(hours=1))
+    for _ in range(3):  # a tie on the time: the id decides, as in the ORM's order
+        await seed_order(db, alice.id, status="filled", created_at=T0 - timedelta(hours=1))
     await seed_order(db, bob.id)
     orm = UserTradingRepository(db)
 
     pages = (
-        (None, None, 3, 0), (None, None, 3, 3), ("filled", None, 5, 0), (None, "ETH/USDT", 10, 0),
+        (None, None, 3, 0), (None, None, 3, 3), (None, None, 3, 6), ("filled", None, 5, 0),
+        (None, "ETH/USDT", 10, 0),
         ("partially_filled", "ETH/USDT", 2, 4),
     )  # fmt: skip
 
