@@ -50,6 +50,7 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    from cryptopulse.bench.gateway_figures import Arrivals
     from cryptopulse.bench.orders import DEFAULT_COUNTS
     from cryptopulse.bench.risk import DEFAULT_LEVELS
     from cryptopulse.bench.run import run_benchmarks
@@ -65,6 +66,7 @@ def _bench(args: argparse.Namespace) -> int:
             order_counts=counts,
             risk_levels=DEFAULT_LEVELS if args.levels is None else args.levels,
             **({} if args.messages is None else {"replay_messages": args.messages}),
+            arrivals=Arrivals(args.pace, poisson=not args.even),
         )
     )
     return 0
@@ -120,16 +122,19 @@ def _openapi(args: argparse.Namespace) -> int:
 def _check_bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.command != "bench":
         return
-    chosen = (args.only, args.orders, args.levels, args.messages)
-    if args.update_readme and any(value is not None for value in chosen):
+    customised = any(value is not None for value in (args.orders, args.levels, args.messages))
+    customised = customised or args.pace != 1.0 or args.even
+    if args.update_readme and (args.only is not None or customised):
         parser.error(
-            "--update-readme writes every benchmark at its defaults: drop --only, --orders, --levels "
-            "and --messages"
+            "--update-readme writes every benchmark at its defaults: "
+            "drop --only, --orders, --levels, --messages, --pace and --even"
         )
     if args.messages is not None and args.messages < 1:
         parser.error("--messages takes a positive number")
     if args.orders is not None and args.orders < 1:
         parser.error("--orders takes a positive number")
+    if not args.pace > 0:
+        parser.error("--pace takes a positive number of requests a second")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,6 +183,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="audit replay: messages recorded and replayed (default: 1,000,000)",
+    )
+    bench.add_argument(
+        "--pace",
+        type=float,
+        default=1.0,
+        metavar="R",
+        help="gateway open loop: requests a second each client sends (default: 1)",
+    )
+    bench.add_argument(
+        "--even",
+        action="store_true",
+        help="gateway open loop: evenly spaced requests instead of Poisson arrivals",
     )
     bench.set_defaults(handler=_bench)
     parse = commands.add_parser("parse", help="parse a chat command offline and print it as JSON")

@@ -12,18 +12,16 @@ receive time - publish time of every delivery.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import tempfile
 import time
-import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
-import asyncpg
 import nats
 from nats.aio.client import Client
 
@@ -33,20 +31,31 @@ from cryptopulse.bench.gateway_clients import (
     STOP,
     FanOutPlan,
     FanOutReport,
+    OpenRestPlan,
     RestPlan,
     RestReport,
     Workers,
     fan_out_worker,
+    open_rest_worker,
     rest_worker,
 )
-from cryptopulse.bench.gateway_figures import Cores, FanOutPhase, GatewayResult, RestPhase, lag_of
+from cryptopulse.bench.gateway_figures import (
+    Arrivals,
+    Cores,
+    FanOutPhase,
+    GatewayResult,
+    RestPhase,
+    lag_of,
+)
 from cryptopulse.bench.gateway_http import get_request
 from cryptopulse.bench.gateway_stack import SYMBOL, VENUE, GatewayStack, gateway_stack
 from cryptopulse.bench.latency import Latency
 from cryptopulse.bench.orders import cpu_share
 from cryptopulse.bench.processes import cpu_seconds
 from cryptopulse.bench.risk_stack import Say
-from shared.db.tenancy import claims_for
+from services.api_gateway.main import READ_POOL_MAX
+from services.api_gateway.user_reads import UserReads
+from shared.db.tenant_pool import create_tenant_pool
 from shared.messages import subjects
 from shared.messages.market import TradeTick
 
@@ -56,11 +65,15 @@ SUBSCRIBERS = 500
 CLIENT_PROCESSES = 2
 DEFAULT_RATES = (20, 100)
 REST_S = 5.0
+OPEN_S = 10.0
+"""The open loop's scheduled window: at one request a second, 2,000 requests from 200 clients."""
+DEFAULT_ARRIVALS = Arrivals(pace=1.0, poisson=True)
+"""One request a second per open-loop client, at random: a screen refreshing its panels."""
 TICKS_S = 5.0
 GRACE_S = 1.0
 """How long after the last tick the subscribers may still receive it before it counts as missing."""
-POOL_CONNECTIONS = 15
-"""The gateway's pool: 5 kept plus SQLAlchemy's default overflow of 10."""
+POOL_CONNECTIONS = READ_POOL_MAX
+"""As many connections as the gateway's read pool may open."""
 ROUTES: tuple[tuple[str, str], ...] = (
     ("GET /api/orders", "/api/orders"),
     ("GET /api/positions", "/api/positions"),
@@ -68,19 +81,6 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("GET /api/intents?status=pending", "/api/intents?status=pending"),
     ("GET /api/market/candles", f"/api/market/candles?symbol={quote(SYMBOL, safe='')}&interval=1m"),
 )
-_SET_CLAIMS = "SELECT set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)"
-_PNL_QUERIES = (
-    ("SELECT * FROM positions ORDER BY venue, symbol", ()),
-    ("SELECT * FROM fills ORDER BY traded_at, id", ()),
-    (
-        "SELECT c.venue, c.symbol, c.close, c.close_time FROM market_candles c JOIN ("
-        " SELECT venue, symbol, max(open_time) AS open_time FROM market_candles"
-        " WHERE interval = '1m' AND (venue, symbol) = ($1, $2) GROUP BY venue, symbol) n"
-        " ON c.venue = n.venue AND c.symbol = n.symbol AND c.open_time = n.open_time AND c.interval = '1m'",
-        (VENUE, SYMBOL),
-    ),
-)
-"""What ``/api/pnl`` asks the database, each in its own transaction as the gateway's repository does."""
 
 
 def split(items: Sequence[T], parts: int) -> list[list[T]]:
@@ -137,16 +137,35 @@ def _rest_phase(
     requests: Sequence[tuple[tuple[int, bytes], ...]],
     routes: int,
     seconds: float,
+    *,
+    open_loop: Arrivals | None = None,
 ) -> tuple[RestPhase, list[list[float]]]:
-    """Run the clients' closed loops in ``CLIENT_PROCESSES`` processes; the phase and, per route,
-    every request's seconds."""
-    plans = [
-        RestPlan(stack.host, stack.port, tuple(part), routes, seconds)
-        for part in split(requests, CLIENT_PROCESSES)
-    ]
+    """Run the clients in ``CLIENT_PROCESSES`` processes, in closed loops or (``open_loop``) at
+    their scheduled times; the phase and, per route, every request's seconds."""
+    parts = split(requests, CLIENT_PROCESSES)
+    if open_loop is None:
+        worker: Callable[[Connection, Any], None] = rest_worker
+        plans: list[object] = [
+            RestPlan(stack.host, stack.port, tuple(part), routes, seconds) for part in parts
+        ]
+    else:
+        worker = open_rest_worker
+        plans = [
+            OpenRestPlan(
+                stack.host,
+                stack.port,
+                tuple(part),
+                routes,
+                seconds,
+                open_loop.pace,
+                open_loop.poisson,
+                seed=n,
+            )
+            for n, part in enumerate(parts)
+        ]
     meter = Meter(stack)
     try:
-        with Workers(rest_worker, plans) as workers:
+        with Workers(worker, plans) as workers:
             workers.receive()
             share = cpu_share()
             meter.start()
@@ -161,31 +180,27 @@ def _rest_phase(
     wall = max(r.wall_s for r in reports)
     latency = Latency.of([s for samples in by_route for s in samples], wall)
     client_cpu = tuple(r.cpu_s / r.wall_s for r in reports)
-    phase = RestPhase(what, latency, cores, client_cpu, share, failed, first_failure)
+    offered = None if open_loop is None else open_loop.pace * len(requests)
+    phase = RestPhase(what, latency, cores, client_cpu, share, failed, first_failure, offered)
     return phase, by_route
 
 
 async def _database_floor(stack: GatewayStack, clients: int, seconds: float) -> RestPhase:
-    """``/api/pnl``'s transactions over raw asyncpg, ``clients`` at once, for ``seconds``."""
+    """``/api/pnl``'s reads (the gateway's own ``UserReads.pnl_inputs``: one transaction as the
+    user, three queries) over asyncpg, ``clients`` at once, for ``seconds``; no HTTP, no P&L."""
     users = list(stack.tokens)
-    pool = await asyncpg.create_pool(stack.postgres.dsn, min_size=POOL_CONNECTIONS, max_size=POOL_CONNECTIONS)
+    pool = await create_tenant_pool(stack.postgres.url, min_size=POOL_CONNECTIONS, max_size=POOL_CONNECTIONS)
+    reads = UserReads(pool)
     samples: list[float] = []
-
-    async def pnl(user: uuid.UUID) -> None:
-        claims = json.dumps(claims_for(user), separators=(",", ":"))
-        for query, arguments in _PNL_QUERIES:
-            async with pool.acquire() as connection, connection.transaction():
-                await connection.execute(_SET_CLAIMS, claims)
-                await connection.fetch(query, *arguments)
 
     async def client(n: int, until: float) -> None:
         while time.perf_counter() < until:
             started = time.perf_counter()
-            await pnl(users[n % len(users)])
+            await reads.pnl_inputs(users[n % len(users)])
             samples.append(time.perf_counter() - started)
 
     try:
-        await asyncio.gather(*(pnl(u) for u in users[:clients]))  # warm-up
+        await asyncio.gather(*(reads.pnl_inputs(u) for u in users[:clients]))  # warm-up
         share = cpu_share()
         meter = Meter(stack)
         meter.start()
@@ -196,7 +211,7 @@ async def _database_floor(stack: GatewayStack, clients: int, seconds: float) -> 
         client_cpu = (time.process_time() - cpu) / elapsed
     finally:
         await pool.close()
-    what = f"raw asyncpg: `/api/pnl`'s 3 transactions (database floor, {POOL_CONNECTIONS} connections)"
+    what = f"raw asyncpg: `/api/pnl`'s reads (database floor, {POOL_CONNECTIONS} connections)"
     return RestPhase(what, Latency.of(samples, elapsed), cores, (client_cpu,), share)
 
 
@@ -263,12 +278,21 @@ async def _fan_out(
     return phases
 
 
+def _by_route(mix: RestPhase, by_route: list[list[float]]) -> tuple[tuple[str, Latency], ...]:
+    return tuple(
+        (name, Latency.of(samples, mix.latency.count / mix.latency.per_s))
+        for (name, _), samples in zip(ROUTES, by_route, strict=True)
+    )
+
+
 def run_gateway_benchmark(
     *,
     clients: int = CLIENTS,
     subscribers: int = SUBSCRIBERS,
     rates: Sequence[int] = DEFAULT_RATES,
     rest_s: float = REST_S,
+    open_s: float = OPEN_S,
+    arrivals: Arrivals = DEFAULT_ARRIVALS,
     ticks_s: float = TICKS_S,
     say: Say = lambda _: None,
 ) -> GatewayResult:
@@ -278,6 +302,8 @@ def run_gateway_benchmark(
         raise ValueError(
             f"expected positive clients, subscribers and rates, were {clients}, {subscribers}, {rates}"
         )
+    if arrivals.pace <= 0 or open_s <= 0:
+        raise ValueError(f"expected a positive pace and open-loop time, were {arrivals.pace} and {open_s}")
     load_average = os.getloadavg()[0]
     with (
         tempfile.TemporaryDirectory(prefix="cryptopulse-bench-gateway-") as tmp,
@@ -288,16 +314,24 @@ def run_gateway_benchmark(
         health = [((0, get_request(stack.host, stack.port, "/healthz")),)] * clients
         healthz, _ = _rest_phase("raw HTTP: the gateway's `/healthz` (baseline)", stack, health, 1, rest_s)
         database = asyncio.run(_database_floor(stack, clients, rest_s))
+        mix_plan = mix_requests(stack.host, stack.port, tokens, clients)
         mix, by_route = _rest_phase(
+            "gateway REST mix (the five routes below)", stack, mix_plan, len(ROUTES), rest_s
+        )
+        say(
+            f"REST open loop: {clients} clients at {arrivals.describe()}, "
+            f"/healthz then the mix, {open_s:g} s each"
+        )
+        open_healthz, _ = _rest_phase(
+            "raw HTTP: the gateway's `/healthz` (baseline)", stack, health, 1, open_s, open_loop=arrivals
+        )
+        open_mix, open_by_route = _rest_phase(
             "gateway REST mix (the five routes below)",
             stack,
-            mix_requests(stack.host, stack.port, tokens, clients),
+            mix_plan,
             len(ROUTES),
-            rest_s,
-        )
-        routes = tuple(
-            (name, Latency.of(samples, mix.latency.count / mix.latency.per_s))
-            for (name, _), samples in zip(ROUTES, by_route, strict=True)
+            open_s,
+            open_loop=arrivals,
         )
         say(f"fan-out: {subscribers} raw NATS subscribers, then {subscribers} WebSocket clients")
         fan_out = asyncio.run(_fan_out(stack, subscribers, rates, ticks_s))
@@ -308,9 +342,13 @@ def run_gateway_benchmark(
         healthz=healthz,
         database=database,
         mix=mix,
-        routes=routes,
+        routes=_by_route(mix, by_route),
         subscribers=subscribers,
         fan_out=tuple(fan_out),
         connections=POOL_CONNECTIONS,
         load_average=load_average,
+        arrivals=arrivals,
+        open_healthz=open_healthz,
+        open_mix=open_mix,
+        open_routes=_by_route(open_mix, open_by_route),
     )

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
+import random
 import sys
 import time
 import traceback
@@ -41,6 +42,38 @@ class RestPlan:
     """Per client, the requests it repeats in order, each with the index of its route."""
     routes: int
     duration_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRestPlan:
+    """What one open-loop REST worker does: each client sends its prepared requests in turn at
+    scheduled times, ``pace`` a second on average, whether or not the server keeps up."""
+
+    host: str
+    port: int
+    clients: tuple[tuple[tuple[int, bytes], ...], ...]
+    routes: int
+    duration_s: float
+    pace: float
+    """Requests a second each client is scheduled to send."""
+    poisson: bool
+    """Exponential gaps between a client's sends (independent arrivals); else a fixed gap."""
+    seed: int
+
+
+def schedule(pace: float, duration_s: float, *, poisson: bool, rng: random.Random) -> list[float]:
+    """A client's send times in seconds from the start, all before ``duration_s``: the first at a
+    random point of the first gap (so clients do not fire together), then ``1 / pace`` apart on
+    average (exponential gaps when ``poisson``, else exactly)."""
+    if pace <= 0 or duration_s <= 0:
+        raise ValueError(f"expected a positive pace and duration, were {pace} and {duration_s}")
+    gap = 1 / pace
+    times: list[float] = []
+    at = rng.uniform(0, gap)
+    while at < duration_s:
+        times.append(at)
+        at += rng.expovariate(pace) if poisson else gap
+    return times
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +169,59 @@ async def _rest(pipe: Connection, plan: RestPlan) -> None:
     for connection in connections:
         await connection.close()
     pipe.send(report)
+
+
+async def _open_rest(pipe: Connection, plan: OpenRestPlan) -> None:
+    connections = await _opened(len(plan.clients), lambda: HttpConnection.open(plan.host, plan.port))
+    samples: list[list[float]] = [[] for _ in range(plan.routes)]
+    errors: list[str] = []
+    rng = random.Random(plan.seed)
+    schedules = [schedule(plan.pace, plan.duration_s, poisson=plan.poisson, rng=rng) for _ in plan.clients]
+
+    async def client(
+        connection: HttpConnection,
+        requests: Sequence[tuple[int, bytes]],
+        times: Sequence[float],
+        start: float,
+    ) -> None:
+        for n, offset in enumerate(times):
+            due = start + offset
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            route, request = requests[n % len(requests)]
+            status, body = await connection.send(request)
+            # From when it was due, not when it went: a request held up behind a slow answer on the
+            # same connection waited too (no coordinated omission).
+            samples[route].append(time.perf_counter() - due)
+            if status != 200:
+                errors.append(f"{status} {body[:200]!r}")
+
+    await asyncio.gather(*(c.send(r[0][1]) for c, r in zip(connections, plan.clients, strict=True)))
+    pipe.send(READY)
+    if await _command(pipe) != GO:
+        return
+    cpu, wall = time.process_time(), time.perf_counter()
+    await asyncio.gather(
+        *(client(c, r, t, wall) for c, r, t in zip(connections, plan.clients, schedules, strict=True))
+    )
+    report = RestReport(
+        samples=tuple(tuple(s) for s in samples),
+        errors=len(errors),
+        first_error=errors[0] if errors else None,
+        cpu_s=time.process_time() - cpu,
+        wall_s=time.perf_counter() - wall,
+    )
+    for connection in connections:
+        await connection.close()
+    pipe.send(report)
+
+
+def open_rest_worker(pipe: Connection, plan: OpenRestPlan) -> None:
+    """Open the clients' connections, warm each up, say ready; on ``go``, send every client's
+    requests at their scheduled times for the plan's duration and send a ``RestReport`` whose
+    samples count from each request's scheduled time."""
+    _main(pipe, lambda p: _open_rest(p, plan))
 
 
 def rest_worker(pipe: Connection, plan: RestPlan) -> None:

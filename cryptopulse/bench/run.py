@@ -14,8 +14,8 @@ from pathlib import Path
 
 from cryptopulse.bench.backtest import backtest_table, run_backtest_benchmark
 from cryptopulse.bench.feed import FeedResult, run_feed_benchmark
-from cryptopulse.bench.gateway import run_gateway_benchmark
-from cryptopulse.bench.gateway_figures import gateway_table
+from cryptopulse.bench.gateway import DEFAULT_ARRIVALS, run_gateway_benchmark
+from cryptopulse.bench.gateway_figures import Arrivals, gateway_table
 from cryptopulse.bench.http_metrics import http_metrics_table, run_http_metrics_benchmark
 from cryptopulse.bench.kill import DEFAULT_ORDERS, kill_table, run_kill_benchmark
 from cryptopulse.bench.nats_baseline import core_publish_subscribe, jetstream_publish_subscribe
@@ -137,8 +137,8 @@ def _run_backtest(*, header: bool) -> str:
     return f"{title}{heading}:\n\n{backtest_table(result)}"
 
 
-def _run_gateway(*, header: bool) -> str:
-    result = run_gateway_benchmark(say=stderr_progress())
+def _run_gateway(arrivals: Arrivals, *, header: bool) -> str:
+    result = run_gateway_benchmark(arrivals=arrivals, say=stderr_progress())
     _save("bench-gateway.json", dataclasses.asdict(result))
     title = f"{_measured()}. " if header else ""
     heading = (
@@ -178,6 +178,7 @@ def run_benchmarks(
     risk_levels: Mapping[int, int] = DEFAULT_LEVELS,
     kill_orders: int = DEFAULT_ORDERS,
     replay_messages: int = DEFAULT_MESSAGES,
+    arrivals: Arrivals = DEFAULT_ARRIVALS,
 ) -> str:
     """Run the feed benchmark, the order round trip, the risk gate, the kill switch, the rules
     engine, the offline parser, the backtest, the API gateway, the audit replay, the HTTP request
@@ -200,7 +201,7 @@ def run_benchmarks(
     if only in (None, "backtest"):
         sections.append(_run_backtest(header=only == "backtest"))
     if only in (None, "gateway"):
-        sections.append(_run_gateway(header=only == "gateway"))
+        sections.append(_run_gateway(arrivals, header=only == "gateway"))
     if only in (None, "replay"):
         sections.append(_run_replay(replay_messages, header=only == "replay"))
     if only in (None, "http"):

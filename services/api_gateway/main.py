@@ -34,14 +34,15 @@ from services.api_gateway.market_hub import HubMetrics, MarketHub
 from services.api_gateway.paper_accounts import PaperAccounts
 from services.api_gateway.static import not_built, web_app
 from services.api_gateway.user_hub import UserHub, UserHubMetrics
+from services.api_gateway.user_reads import UserReads
 from shared.auth.access import AccessTokenVerifier
 from shared.auth.jwks import JwksVerifier
 from shared.auth.local_accounts import LocalAccounts, TokenPolicy
 from shared.auth.login_limits import LoginLimits
 from shared.auth.passwords import PasswordHashing
+from shared.auth.token_cache import CachedVerifier
 from shared.auth.tokens import TokenVerifier
 from shared.config.settings import ENV_PREFIX, GatewaySettings
-from shared.db.repositories.candles import CandleRepository
 from shared.db.repositories.credentials import AccountRepository
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
 from shared.db.repositories.kill_switches import KillSwitchRepository
@@ -53,12 +54,15 @@ from shared.db.repositories.risk_limits import RiskLimitsRepository
 from shared.db.repositories.user_controls import UserControlsRepository
 from shared.db.repositories.user_trading import UserTradingRepository
 from shared.db.repositories.users import UserRepository
+from shared.db.tenant_pool import create_tenant_pool
 from shared.runtime.service import ServiceRuntime
 from shared.secrets.factory import build_cipher
 from shared.telemetry.http_metrics import HttpMetrics, HttpMetricsMiddleware
 from shared.telemetry.http_tracing import fastapi_telemetry
 
 SERVICE = "api_gateway"
+READ_POOL_MIN, READ_POOL_MAX = 2, 10
+"""Connections of the read routes' asyncpg pool (beside the ORM's pool for everything else)."""
 _log = logging.getLogger(__name__)
 
 
@@ -67,7 +71,7 @@ def _operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
-def _verifier(settings: GatewaySettings) -> AccessTokenVerifier | None:
+def _verifier(settings: GatewaySettings) -> CachedVerifier | None:
     if settings.jwt_secret is None and settings.jwt_jwks_url is None:
         _log.warning(
             "no JWT secret and no JWKS URL: routes that need a signed-in user answer 503",
@@ -88,7 +92,7 @@ def _verifier(settings: GatewaySettings) -> AccessTokenVerifier | None:
             cache_ttl=timedelta(seconds=settings.jwt_jwks_cache_s),
         )
     )
-    return AccessTokenVerifier(secret, jwks)
+    return CachedVerifier(AccessTokenVerifier(secret, jwks))
 
 
 def _local_accounts(
@@ -145,9 +149,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             accounts = AccountRepository(sessionmaker)
             cipher = build_cipher(settings)
             keys = ExchangeKeyRepository(sessionmaker, cipher)
+            read_pool = await create_tenant_pool(
+                settings.database_url, min_size=READ_POOL_MIN, max_size=READ_POOL_MAX
+            )
             app.state.gateway = GatewayState(
                 settings=settings,
-                candles=CandleRepository(sessionmaker),
                 hub=hub,
                 users_hub=users_hub,
                 publisher=runtime.publisher,
@@ -161,6 +167,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 kill_switches=KillSwitchRepository(sessionmaker),
                 risk_limits=RiskLimitsRepository(sessionmaker),
                 model_preferences=ModelPreferenceRepository(sessionmaker, cipher),
+                reads=UserReads(read_pool),
                 paper_accounts=_paper_accounts(settings, sessionmaker, keys),
             )
             try:
@@ -168,6 +175,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             finally:
                 await users_hub.detach()
                 await hub.detach()
+                await read_pool.close()
 
     app = FastAPI(
         title="CryptoPulse API",

@@ -12,12 +12,12 @@ from services.api_gateway.errors import ApiError
 from services.api_gateway.market_hub import MarketHub
 from services.api_gateway.paper_accounts import PaperAccounts
 from services.api_gateway.user_hub import UserHub
-from shared.auth.access import AccessTokenVerifier
+from services.api_gateway.user_reads import UserReads
 from shared.auth.jwks import SigningKeysUnavailable
 from shared.auth.local_accounts import LocalAccounts
+from shared.auth.token_cache import Verifier
 from shared.auth.tokens import Claims, TokenError
 from shared.config.settings import ENV_PREFIX, GatewaySettings
-from shared.db.repositories.candles import CandleRepository
 from shared.db.repositories.credentials import AccountRepository
 from shared.db.repositories.exchange_keys import ExchangeKeyRepository
 from shared.db.repositories.kill_switches import KillSwitchRepository
@@ -34,16 +34,16 @@ class GatewayState:
     """What the lifespan builds and every route shares."""
 
     settings: GatewaySettings
-    candles: CandleRepository
     hub: MarketHub
     users_hub: UserHub
     publisher: JetStreamPublisher
     """Acknowledged JetStream publishes: chat requests, approvals, mode requests and kill switches."""
     exchange_keys: ExchangeKeyRepository
     users: UserRepository
-    verifier: AccessTokenVerifier | None
+    verifier: Verifier | None
     """``None`` when neither a JWT secret nor a JWKS URL is configured: routes that need a user
-    then answer 503."""
+    then answer 503. The app's is a ``CachedVerifier``: a token verified once is remembered until
+    its ``exp``."""
     accounts: AccountRepository
     local_accounts: LocalAccounts | None
     """``None`` without a JWT secret (nothing to sign local sessions with): the auth routes answer 503."""
@@ -52,11 +52,14 @@ class GatewayState:
     kill_switches: KillSwitchRepository
     risk_limits: RiskLimitsRepository
     model_preferences: ModelPreferenceRepository
+    reads: UserReads
+    """The hot read routes (orders, intents, positions, P&L, candles) over plain asyncpg."""
     paper_accounts: PaperAccounts | None = None
     """Opens a funded paper account for each local account; ``None`` unless a paper URL is set."""
 
 
-def get_state(request: Request) -> GatewayState:
+async def get_state(request: Request) -> GatewayState:
+    # async: FastAPI runs a plain ``def`` dependency in its thread pool, a thread hop per request.
     state: GatewayState = request.app.state.gateway
     return state
 

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
+import random
 
 import pytest
 
 from cryptopulse.bench import run
 from cryptopulse.bench.gateway import ROUTES, mix_requests, split
+from cryptopulse.bench.gateway_clients import schedule
 from cryptopulse.bench.gateway_figures import (
+    Arrivals,
     Cores,
     FanOutPhase,
     GatewayResult,
@@ -125,8 +129,11 @@ def _latency(p50: float, p99: float, per_s: float, count: int = 1000) -> Latency
     return Latency(count=count, p50_ms=p50, p99_ms=p99, max_ms=p99 * 2, per_s=per_s)
 
 
-def _rest(what: str, latency: Latency, *, share: float = 1.0, client: float = 0.5) -> RestPhase:
-    return RestPhase(what, latency, Cores(gateway=0.9, postgres=0.4, nats=0.0), (client, client), share)
+def _rest(
+    what: str, latency: Latency, *, share: float = 1.0, client: float = 0.5, offered: float | None = None
+) -> RestPhase:
+    cores = Cores(gateway=0.9, postgres=0.4, nats=0.0)
+    return RestPhase(what, latency, cores, (client, client), share, offered_per_s=offered)
 
 
 def _fan(what: str, rate: int, p99: float, missing: int = 0, share: float = 1.0) -> FanOutPhase:
@@ -136,7 +143,12 @@ def _fan(what: str, rate: int, p99: float, missing: int = 0, share: float = 1.0)
 
 
 def result(
-    mix_p99: float = 40.0, ws_p99: float = 60.0, *, share: float = 1.0, client: float = 0.5
+    mix_p99: float = 40.0,
+    ws_p99: float = 60.0,
+    *,
+    open_p99: float = 12.0,
+    share: float = 1.0,
+    client: float = 0.5,
 ) -> GatewayResult:
     return GatewayResult(
         clients=200,
@@ -149,23 +161,39 @@ def result(
         fan_out=(_fan("raw core NATS (baseline)", 20, 6.0), _fan("gateway `/api/ws`", 20, ws_p99)),
         connections=15,
         load_average=0.5,
+        arrivals=Arrivals(1.0, poisson=True),
+        open_healthz=_rest("raw HTTP (baseline)", _latency(1.0, 3.0, 200.0), offered=200.0),
+        open_mix=_rest("gateway REST mix", _latency(4.0, open_p99, 200.0), offered=200.0),
+        open_routes=(("GET /api/pnl", _latency(5.0, 15.0, 40.0, count=200)),),
     )
 
 
-def test_the_rest_verdict_judges_the_mix_p99_against_50_ms() -> None:
-    assert rest_verdict(result(40.0)).endswith(": met (40.0 ms).")
-    missed = rest_verdict(result(125.0))
-    assert ": missed (125 ms, 2.5x the target). With no pause between requests, 200 clients wait" in missed
-    assert "needs over 4,000 requests/s, where `/healthz`, which touches nothing, served 8,000/s." in missed
+def test_the_rest_verdict_judges_both_readings_against_50_ms_with_littles_law() -> None:
+    both_met = rest_verdict(result(40.0, open_p99=12.0))
+    assert (
+        ": met at a realistic pace (open loop: 200 signed-in clients at 1 request/s each, Poisson arrivals, "
+        "200 requests/s offered) (12.0 ms); met with no pause between requests (closed loop) (40.0 ms)."
+    ) in both_met
+    closed_missed = rest_verdict(result(125.0, open_p99=12.0))
+    assert "(12.0 ms); missed with no pause between requests (closed loop) (125 ms, 2.5x the target)." in (
+        closed_missed
+    )
+    assert "With no pause between requests, 200 clients wait about 200 / rate" in closed_missed
+    assert (
+        "needs over 4,000 requests/s, where `/healthz`, which touches nothing, served 8,000/s "
+        "and the mix 900/s."
+    ) in closed_missed
+    assert ": missed at a realistic pace (open loop" in rest_verdict(result(125.0, open_p99=60.0))
 
 
 def test_failed_requests_miss_the_rest_target_whatever_the_p99() -> None:
     base = result(40.0)
     failing = dataclasses.replace(base.mix, failed=3, first_failure="500 b'Internal Server Error'")
     text = rest_verdict(dataclasses.replace(base, mix=failing))
-    assert text.endswith(
-        ": missed (40.0 ms, and 3 of 1,000 requests failed, the first with 500 b'Internal Server Error')."
-    )
+    assert (
+        "missed with no pause between requests (closed loop) (40.0 ms, and 3 of 1,000 requests failed, "
+        "the first with 500 b'Internal Server Error')."
+    ) in text
     assert "| gateway REST mix | 1,000 | 3 |" in gateway_table(dataclasses.replace(base, mix=failing))
 
 
@@ -184,16 +212,40 @@ def test_a_drop_misses_the_fan_out_target_whatever_the_lag() -> None:
 def test_the_table_shows_each_phase_beside_its_baseline() -> None:
     table = gateway_table(result())
     assert (
-        "| raw HTTP (baseline) | 1,000 | 0 | 5.00 / 10.0 | 20.0 | 8,000 | 1.0x | 0.90 | 0.40 | 50% + 50% |"
-        in table
-    )
-    assert "| gateway REST mix | 1,000 | 0 | 20.0 / 40.0 | 80.0 | 900 | 4.0x |" in table
-    assert "| · GET /api/orders | 200 | | 30.0 / 45.0 | 90.0 | 180 | 4.5x | | | |" in table
+        "| raw HTTP (baseline) | 1,000 | 0 | 5.00 / 10.0 | 20.0 | 8,000 | 1.0x | 0.90 | 0.11 | 0.40 "
+        "| 50% + 50% |"
+    ) in table
+    assert "| gateway REST mix | 1,000 | 0 | 20.0 / 40.0 | 80.0 | 900 | 4.0x | 0.90 | 1.00 |" in table
+    assert "| · GET /api/orders | 200 | | 30.0 / 45.0 | 90.0 | 180 | 4.5x | | | | |" in table
     assert (
         "| gateway `/api/ws` | 20 | 20 | 10,000 | 15.0 / 60.0 | 120 | 0 | 10.0x | 0.70 | 0.20 | 30% + 30% |"
         in table
     )
     assert "machine was busy" not in table and "saturated" not in table
+
+
+def test_the_open_loop_has_its_own_table_with_the_offered_rate_beside_its_own_healthz() -> None:
+    table = gateway_table(result(open_p99=12.0))
+    assert (
+        "| measurement (200 signed-in clients, open loop: 1 request/s each, Poisson arrivals; "
+        "latency from each request's scheduled time) | offered/s | requests |"
+    ) in table
+    assert (
+        "| raw HTTP (baseline) | 200 | 1,000 | 0 | 1.00 / 3.00 | 6.00 | 200 | 1.0x | 0.90 | 4.50 |" in table
+    )
+    assert "| gateway REST mix | 200 | 1,000 | 0 | 4.00 / 12.0 | 24.0 | 200 | 4.0x |" in table
+    assert "| · GET /api/pnl | | 200 | | 5.00 / 15.0 | 30.0 | 40 | 5.0x | | | | |" in table
+
+
+def test_an_open_loop_client_sends_within_the_window_at_its_pace_on_average() -> None:
+    rng = random.Random(7)
+    even = schedule(2.0, 10.0, poisson=False, rng=rng)
+    assert 0 <= even[0] < 0.5 and len(even) == 20
+    assert all(b - a == pytest.approx(0.5) for a, b in itertools.pairwise(even))
+    arrivals = [t for _ in range(200) for t in schedule(1.0, 10.0, poisson=True, rng=rng)]
+    assert max(arrivals) < 10.0 and 1_800 < len(arrivals) < 2_200
+    with pytest.raises(ValueError, match="positive pace"):
+        schedule(0.0, 10.0, poisson=True, rng=rng)
 
 
 def test_the_table_says_when_the_machine_was_busy_or_the_clients_set_the_pace() -> None:
@@ -236,3 +288,22 @@ def test_a_full_run_ends_with_the_gateway(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(run, "_save", lambda name, figures: None)
     table = run.run_benchmarks(rates=[1], update_readme=False)
     assert table.startswith("FEED\n\n_run_orders") and "_run_backtest\n\n**API gateway**" in table
+
+
+def test_the_open_loops_pace_and_spacing_come_from_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked: list[Arrivals] = []
+
+    def measured(**options: object) -> GatewayResult:
+        assert isinstance(options["arrivals"], Arrivals)
+        asked.append(options["arrivals"])
+        return result()
+
+    monkeypatch.setattr(run, "run_gateway_benchmark", measured)
+    monkeypatch.setattr(run, "_save", lambda name, figures: None)
+    assert main(["bench", "--only", "gateway", "--pace", "2.5", "--even"]) == 0
+    assert asked == [Arrivals(2.5, poisson=False)]
+    with pytest.raises(SystemExit):
+        main(["bench", "--only", "gateway", "--pace", "0"])
+    assert "--pace takes a positive number" in capsys.readouterr().err

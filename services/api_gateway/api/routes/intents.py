@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from services.api_gateway.api.deps import CurrentUser, StateDep, actor_of
 from services.api_gateway.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError, ErrorBody
-from services.api_gateway.pagination import DEFAULT_LIMIT, Limit, Offset, Page, page_of
+from services.api_gateway.pagination import DEFAULT_LIMIT, Limit, Offset, Page
+from services.api_gateway.read_json import json_response, page_json
 from services.api_gateway.trading_schemas import ApprovalBody, ApprovalRequested, IntentPublic
 from shared.domain.enums import DecisionOutcome
 from shared.messages import subjects
@@ -49,10 +50,12 @@ async def list_intents(
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
-) -> Page[IntentPublic]:
+) -> Response:
     """The caller's intents, newest first."""
-    rows = await state.trading.intents(user.sub, status=status, limit=limit + 1, offset=offset)
-    return page_of(rows, limit, offset, IntentPublic.of)
+    rows = await state.reads.intents(
+        user.sub, status=None if status is None else status.value, limit=limit + 1, offset=offset
+    )
+    return json_response(page_json(rows, limit, offset))
 
 
 @router.get("/{intent_id}", response_model=IntentPublic)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+import orjson
+from fastapi import APIRouter, Query, Response
 
 from services.api_gateway.api.deps import StateDep
 from services.api_gateway.errors import ERROR_RESPONSES, ApiError
+from services.api_gateway.read_json import json_response
 from services.api_gateway.schemas import CandlesPublic, SymbolsPublic
-from shared.db.repositories.candles import Bar
 from shared.domain.intervals import Interval, parse_interval
 from shared.domain.symbols import InvalidSymbol, normalize_symbol
-from shared.messages.base import plain_decimal, to_ms
 
 router = APIRouter(prefix="/market", tags=["market"], responses=ERROR_RESPONSES)
 
@@ -57,24 +56,11 @@ async def list_candles(
     symbol: Annotated[str, Query(examples=["BTC/USDT"], description="BASE/QUOTE")],
     interval: Annotated[str, Query(examples=["1m"])] = "1m",
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-) -> JSONResponse:
+) -> Response:
     """Closed candles, oldest first; the live forming candle comes over ``/api/ws`` as trades."""
     resolved = resolve_symbol(symbol, state.settings.gateway_symbols)
     chosen = resolve_interval(interval, tuple(i.value for i in CHART_INTERVALS))
-    bars = await state.candles.recent_bars(state.settings.gateway_venue, resolved, chosen.value, limit)
-    # Serialised here, not through the response model: hundreds of candles a request, each
-    # validated twice by pydantic, were most of the gateway's CPU. The shape is CandlesPublic's.
-    body = {"symbol": resolved, "interval": chosen.value, "candles": [_candle_json(bar) for bar in bars]}
-    return JSONResponse(body)
-
-
-def _candle_json(bar: Bar) -> dict[str, object]:
-    return {
-        "open_time": to_ms(bar.open_time),
-        "open": plain_decimal(bar.open),
-        "high": plain_decimal(bar.high),
-        "low": plain_decimal(bar.low),
-        "close": plain_decimal(bar.close),
-        "volume": plain_decimal(bar.volume),
-        "closed": True,
-    }
+    candles = await state.reads.candles_json(state.settings.gateway_venue, resolved, chosen.value, limit)
+    # Serialised by the database, not through the response model: hundreds of candles a request,
+    # each validated twice by pydantic, were most of the gateway's CPU. The shape is CandlesPublic's.
+    return json_response({"symbol": resolved, "interval": chosen.value, "candles": orjson.Fragment(candles)})

@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from services.api_gateway.api.deps import CurrentUser, StateDep
 from services.api_gateway.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError
 from services.api_gateway.pagination import DEFAULT_LIMIT, Limit, Offset, Page, page_of
+from services.api_gateway.read_json import json_response, page_json
 from services.api_gateway.trading_schemas import SYMBOL_INPUT_REGEX, FillPublic, OrderDetail, OrderPublic
 from shared.domain.enums import OrderStatus
 from shared.domain.symbols import InvalidSymbol, normalize_symbol
@@ -45,12 +46,16 @@ async def list_orders(
     symbol: SymbolQuery = None,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
-) -> Page[OrderPublic]:
+) -> Response:
     """The caller's orders, newest first."""
-    rows = await state.trading.orders(
-        user.sub, status=status, symbol=symbol_filter(symbol), limit=limit + 1, offset=offset
+    rows = await state.reads.orders(
+        user.sub,
+        status=None if status is None else status.value,
+        symbol=symbol_filter(symbol),
+        limit=limit + 1,
+        offset=offset,
     )
-    return page_of(rows, limit, offset, OrderPublic.of)
+    return json_response(page_json(rows, limit, offset))
 
 
 @router.get("/orders/{order_id}", response_model=OrderDetail)

@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from services.api_gateway.api.deps import CurrentUser, StateDep
 from services.api_gateway.errors import AUTH_RESPONSES, ERROR_RESPONSES
+from services.api_gateway.read_json import json_response, market_pnl_json, quote_totals_json
 from services.api_gateway.trading_schemas import (
     BalancePublic,
     BalancesPublic,
-    MarketPnlPublic,
     PnlPublic,
-    PositionPublic,
     PositionsPublic,
-    QuoteTotalsPublic,
 )
-from shared.domain.pnl import FillLine, Mark, PositionLine, market_pnl, totals
+from shared.domain.pnl import market_pnl, totals
 
 router = APIRouter(tags=["portfolio"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
 
 
 @router.get("/positions", response_model=PositionsPublic)
-async def list_positions(state: StateDep, user: CurrentUser) -> PositionsPublic:
+async def list_positions(state: StateDep, user: CurrentUser) -> Response:
     """Net quantity and quote spent per symbol, from the caller's fills; by venue then symbol."""
-    return PositionsPublic(data=[PositionPublic.of(p) for p in await state.trading.positions(user.sub)])
+    return json_response({"data": [dict(p) for p in await state.reads.positions(user.sub)]})
 
 
 @router.get("/balances", response_model=BalancesPublic)
@@ -33,24 +31,17 @@ async def list_balances(state: StateDep, user: CurrentUser) -> BalancesPublic:
 
 
 @router.get("/pnl", response_model=PnlPublic)
-async def get_pnl(state: StateDep, user: CurrentUser) -> PnlPublic:
+async def get_pnl(state: StateDep, user: CurrentUser) -> Response:
     """Realised and unrealised P&L per symbol at the latest stored price, with totals per quote.
 
     Realised comes from the fills at average cost; realised + unrealised is exactly the position
     marked at the price (``quantity * price - quote_spent``).
     """
-    positions = [
-        PositionLine(p.venue, p.symbol, p.quantity, p.quote_spent)
-        for p in await state.trading.positions(user.sub)
-    ]
-    fills = [
-        FillLine(f.venue, f.symbol, f.side, f.quantity, f.price, f.commission, f.commission_asset)
-        for f in await state.trading.all_fills(user.sub)
-    ]
-    prices = await state.trading.latest_prices(user.sub, [(p.venue, p.symbol) for p in positions])
-    marks = {market: Mark(latest.price, latest.at) for market, latest in prices.items()}
-    markets = market_pnl(positions, fills, marks)
-    return PnlPublic(
-        markets=[MarketPnlPublic.of(m) for m in markets],
-        totals=[QuoteTotalsPublic.of(t) for t in totals(markets)],
+    inputs = await state.reads.pnl_inputs(user.sub)
+    markets = market_pnl(inputs.positions, inputs.fills, inputs.marks)
+    return json_response(
+        {
+            "markets": [market_pnl_json(m) for m in markets],
+            "totals": [quote_totals_json(t) for t in totals(markets)],
+        }
     )
