@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptopulse.servers.processes import stop_process
 from shared.config.settings import ENV_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,14 +130,7 @@ class ServiceProcess:
 
     def stop(self, timeout_s: float = 15.0) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout_s)
 
     def __enter__(self) -> ServiceProcess:
         return self.start()

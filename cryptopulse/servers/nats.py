@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptopulse.servers.ports import free_port, wait_for_port
+from cryptopulse.servers.processes import stop_process
 
 
 def nats_server_binary() -> Path:
@@ -62,14 +63,7 @@ class NatsServer:
 
     def stop(self, timeout_s: float = 10.0) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout_s)
 
     def kill(self) -> None:
         """Stop abruptly (SIGKILL), as a crash would."""

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from cryptopulse.servers.ports import free_port
+from cryptopulse.servers.processes import stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 UNPACKED = REPO / ".tools" / "prometheus" / "usr" / "bin"
@@ -76,14 +77,7 @@ class PrometheusServer:
 
     def stop(self, timeout_s: float = 10.0) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout_s)
 
     def log_tail(self, lines: int = 20) -> str:
         log = self.data_dir / "prometheus.log"

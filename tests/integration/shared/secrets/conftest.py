@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cryptopulse.servers.ports import free_port
 from cryptopulse.servers.postgres import PostgresServer
+from cryptopulse.servers.processes import stop_process
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.db.migrate import upgrade_async
 
@@ -97,12 +98,7 @@ def vault_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VaultDev]
         server.client().sys.enable_secrets_engine("transit", path=server.mount)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, 10)
 
 
 @pytest.fixture(scope="session")
