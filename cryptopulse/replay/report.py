@@ -21,7 +21,7 @@ from rich.table import Table
 from cryptopulse.replay.check import Finding
 from cryptopulse.replay.recheck import NOT_RECHECKED
 from cryptopulse.replay.summary import BadRecord, Summary
-from cryptopulse.replay.timeline import Timeline
+from cryptopulse.replay.timeline import Timeline, detail
 
 
 class Sink(Protocol):
@@ -114,7 +114,7 @@ class HtmlReport:
         if recheck:
             issues += f"<li>today's rules: {_e(recheck)}</li>"
         steps = "".join(
-            f"<li><code>#{s.seq}</code> {_e(s.at.isoformat())} <b>{_e(s.type)}</b> {_e(s.detail)}</li>"
+            f"<li><code>#{s.seq}</code> {_e(s.at.isoformat())} <b>{_e(s.type)}</b> {_e(detail(s))}</li>"
             for s in t.steps
         )
         state = _e(t.final) + ("" if t.closed else " (open)") + (" (partial)" if t.partial else "")
