@@ -74,7 +74,7 @@ class Replayer:
         self._closed: list[Timeline] = []
         self._seen = SeenKeys() if checker is not None else None
         self.summary = Summary(database_checked=checker is not None)
-        self.rebuilder = Rebuilder(options.settle)
+        self.rebuilder = Rebuilder(options.settle, keep_steps=bool(sinks))  # the reports list steps
         self._decode = decoder(strict=options.strict)
         self._selected = Selection(options.window.user)
         until = options.window.until

@@ -104,6 +104,7 @@ class Timeline:
     """The order's status as its events tell it; None while no order exists."""
     fills: dict[str, FillSeen] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
+    """Every message, in order, when a report is written (see ``Rebuilder``); else empty."""
     partial: bool = False
     """Began before the window: its earlier messages were not replayed."""
     closed: bool = False
