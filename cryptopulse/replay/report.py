@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import orjson
 from rich.console import Console
 from rich.table import Table
 
@@ -43,7 +44,7 @@ class JsonReport:
         if not self._first:
             self._file.write(",\n")
         self._first = False
-        self._file.write(json.dumps(value, separators=(",", ":"), default=str))
+        self._file.write(orjson.dumps(value, default=str).decode())  # a record per timeline: orjson
 
     def timeline(self, timeline: Timeline, findings: list[Finding], recheck: str | None) -> None:
         self._record(
