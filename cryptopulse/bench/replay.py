@@ -3,11 +3,13 @@ nats-py read of the same stream in the same run.
 
 The stream is recorded first: a representative mix of the trading messages (filled, canceled,
 denied and approved-after-review orders, interleaved across many users as a busy day would
-have them), with the headers the services send (``Nats-Msg-Id``, ``Correlation-Id``). Both reads
-use the same ephemeral consumer configuration and fetch batch; the raw read touches each
+have them), with the headers the services send (``Nats-Msg-Id``, ``Correlation-Id``). Every read
+uses the same ephemeral consumer configuration and fetch batch; the raw reads touch each
 message's payload and nothing else. The replay is the engine the command runs (decode, rebuild,
 timelines closed and released) without the database check, which is measured by the tests, not
-here. Memory: resident size and open timelines sampled as the replay goes.
+here: once as it runs by default and once writing its JSON report. The target is judged against
+the batched pull (the replay's own reading code, the faster raw read). Memory: resident size and
+open timelines sampled as the replay goes.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import FetchTimeoutError
 
 from cryptopulse.replay.engine import Replayer, ReplayOptions
+from cryptopulse.replay.report import JsonReport
 from cryptopulse.replay.source import Window, consumer_config, open_reading
 from cryptopulse.servers.nats import NatsServer
 from services.risk_gate import outgoing
@@ -73,6 +76,9 @@ class ReplayBench:
     raw_seconds: float
     """The replay's batched pull, nothing decoded."""
     replay_seconds: float
+    """The replay as ``cryptopulse replay`` runs by default (the table only)."""
+    report_seconds: float
+    """The replay writing ``--json``: every message kept on its timeline and listed."""
     timelines: int
     peak_open: int
     samples: list[MemorySample] = field(default_factory=list)
@@ -83,17 +89,27 @@ class ReplayBench:
         return self.messages / self.fetch_seconds
 
     @property
-    def raw_rate(self) -> float:
-        """The faster raw read: the floor the replay is measured against."""
-        return self.messages / min(self.raw_seconds, self.fetch_seconds)
+    def pull_rate(self) -> float:
+        """The batched pull: the stricter floor, the one the target is judged on."""
+        return self.messages / self.raw_seconds
 
     @property
     def replay_rate(self) -> float:
         return self.messages / self.replay_seconds
 
     @property
+    def report_rate(self) -> float:
+        return self.messages / self.report_seconds
+
+    @property
     def ratio(self) -> float:
-        return self.replay_rate / self.raw_rate
+        """Replay rate over the batched pull's."""
+        return self.replay_rate / self.pull_rate
+
+    @property
+    def fetch_ratio(self) -> float:
+        """Replay rate over nats-py ``fetch``'s."""
+        return self.replay_rate / self.fetch_rate
 
 
 # -- the recorded mix ---------------------------------------------------------------------------
@@ -308,7 +324,10 @@ async def _raw_pull(nc: Client, batch: int) -> tuple[float, int]:
     return time.perf_counter() - started, count
 
 
-async def _replay(nc: Client, batch: int, total: int) -> tuple[float, Replayer, list[MemorySample]]:
+async def _replay(
+    nc: Client, batch: int, total: int, report: Path | None = None
+) -> tuple[float, Replayer, list[MemorySample]]:
+    """One replay; with ``report``, writing the JSON report there (as ``--json`` does)."""
     samples: list[MemorySample] = []
     step = max(total // 10, 1)
     next_at = step
@@ -319,13 +338,16 @@ async def _replay(nc: Client, batch: int, total: int) -> tuple[float, Replayer, 
             samples.append(MemorySample(done, _rss_mb(), len(replayer.rebuilder.open)))
             next_at += step
 
-    replayer = Replayer(ReplayOptions(batch=batch), progress=progress)
+    sinks = [] if report is None else [JsonReport(report)]
+    replayer = Replayer(ReplayOptions(batch=batch), sinks=sinks, progress=progress)
     started = time.perf_counter()
     await replayer.run(nc)
     return time.perf_counter() - started, replayer, samples
 
 
-async def _bench(url: str, count: int, batch: int, rounds: int, say: Callable[[str], None]) -> ReplayBench:
+async def _bench(
+    url: str, count: int, batch: int, rounds: int, say: Callable[[str], None], report: Path
+) -> ReplayBench:
     connection = await nats.connect(url, pending_size=256 * 1024 * 1024)
     try:
         js = connection.jetstream()
@@ -338,26 +360,36 @@ async def _bench(url: str, count: int, batch: int, rounds: int, say: Callable[[s
         if read != count:
             raise RuntimeError(f"the stream holds {read:,} messages, {count:,} were published")
         gc.collect()
-        raw_seconds = replay_seconds = float("inf")
+        raw_seconds = replay_seconds = report_seconds = float("inf")
         for round_ in range(1, rounds + 1):  # in turns, best of each: the machine's load varies
-            say(f"round {round_} of {rounds}: raw batched pull, then replay")
+            say(f"round {round_} of {rounds}: raw batched pull, replay, replay writing --json")
             raw_seconds = min(raw_seconds, (await _raw_pull(connection, batch))[0])
             gc.collect()
             seconds, replayer, samples = await _replay(connection, batch, count)
+            _check(replayer, count)
             if seconds < replay_seconds:
                 replay_seconds, best, best_samples = seconds, replayer, samples
+            gc.collect()
+            seconds, replayer, _ = await _replay(connection, batch, count, report)
+            _check(replayer, count)
+            report_seconds = min(report_seconds, seconds)
             gc.collect()
         replayer, samples = best, best_samples
     finally:
         await connection.close()
     summary = replayer.summary
-    if summary.messages != count or summary.bad:
-        raise RuntimeError(f"the replay read {summary.messages:,} messages ({summary.bad} bad) of {count:,}")
     return ReplayBench(
         messages=count, batch=batch, payload_bytes=payload, publish_seconds=publish_seconds,
         fetch_seconds=fetch_seconds, raw_seconds=raw_seconds, replay_seconds=replay_seconds,
-        timelines=summary.timelines, peak_open=summary.peak_open, samples=samples,
+        report_seconds=report_seconds, timelines=summary.timelines, peak_open=summary.peak_open,
+        samples=samples,
     )  # fmt: skip
+
+
+def _check(replayer: Replayer, count: int) -> None:
+    summary = replayer.summary
+    if summary.messages != count or summary.bad:
+        raise RuntimeError(f"the replay read {summary.messages:,} messages ({summary.bad} bad) of {count:,}")
 
 
 def run_replay_benchmark(
@@ -367,24 +399,32 @@ def run_replay_benchmark(
     say: Callable[[str], None] = lambda _: None,
 ) -> ReplayBench:
     """Record ``count`` messages on a NATS server of the run's own, then time the reads: nats-py's
-    fetch once (it is the slow one), the batched pull and the replay in ``rounds`` turns."""
+    fetch once (it is the slow one); the batched pull, the replay and the replay writing its JSON
+    report in ``rounds`` turns."""
     with tempfile.TemporaryDirectory() as tmp, NatsServer(Path(tmp)) as server:
-        result = asyncio.run(_bench(server.url, count, batch, rounds, say))
+        result = asyncio.run(_bench(server.url, count, batch, rounds, say, Path(tmp) / "replay.json"))
     result.rounds = rounds
     return result
 
 
 def replay_table(result: ReplayBench) -> str:
     r = result
+
+    def row(label: str, seconds: float) -> str:
+        rate = r.messages / seconds
+        return (
+            f"| {label} | {r.messages:,} | {seconds:.2f} | {rate:,.0f} "
+            f"| {rate / r.pull_rate:.2f} | {rate / r.fetch_rate:.2f} |"
+        )
+
     lines = [
-        "| read of the TRADING stream | messages | seconds | messages/s | vs raw read |",
-        "|---|---:|---:|---:|---:|",
-        f"| raw nats-py `fetch` (baseline) | {r.messages:,} | {r.fetch_seconds:.2f} | {r.fetch_rate:,.0f} "
-        f"| {r.fetch_rate / r.raw_rate:.2f} |",
-        f"| raw batched pull, nothing decoded (baseline) | {r.messages:,} | {r.raw_seconds:.2f} "
-        f"| {r.messages / r.raw_seconds:,.0f} | {r.messages / r.raw_seconds / r.raw_rate:.2f} |",
-        f"| replay: decode + rebuild timelines | {r.messages:,} | {r.replay_seconds:.2f} "
-        f"| {r.replay_rate:,.0f} | {r.ratio:.2f} |",
+        "| read of the TRADING stream | messages | seconds | messages/s | vs batched pull "
+        "| vs nats-py fetch |",
+        "|---|---:|---:|---:|---:|---:|",
+        row("raw nats-py `fetch` (baseline)", r.fetch_seconds),
+        row("raw batched pull, nothing decoded (baseline)", r.raw_seconds),
+        row("replay: decode + rebuild timelines", r.replay_seconds),
+        row("replay writing `--json` (every message kept and listed)", r.report_seconds),
         "",
         "| replayed | " + " | ".join(f"{s.messages:,}" for s in r.samples) + " |",
         "|---|" + "---:|" * len(r.samples),
@@ -396,13 +436,17 @@ def replay_table(result: ReplayBench) -> str:
         f"{CONCURRENT} orders interleaved, {USERS:,} users,",
         f"{r.payload_bytes} bytes a message on average, with the services' headers; "
         f"fetch batch {r.batch:,}; recorded in {r.publish_seconds:.1f} s.",
-        "All three reads use the replay's consumer configuration on the same server in the same run and",
-        f"fetch the same batch; best of {r.rounds} turns of pull and replay. The ratio is to the faster raw",
-        "read. nats-py's `fetch` waits for each message with a task and a timeout of its own, so the",
-        "replay pulls a batch with one request whose messages a subscription callback collects (the",
-        "batched pull). The database check is not part of this rate.",
+        "All reads use the replay's consumer configuration on the same server in the same run and",
+        f"fetch the same batch; best of {r.rounds} turns of pull and replays. nats-py's `fetch` waits for",
+        "each message with a task and a timeout of its own, so the replay pulls a batch with one request",
+        "whose messages a subscription callback collects (the batched pull: the same reading code as the",
+        "replay's, and the faster raw read). The replay row is `cryptopulse replay` as it runs by default",
+        "(the table); with `--json` or `--html` it also keeps every message on its timeline to list it.",
+        "The database check is not part of these rates.",
         "",
-        f"Target: at least half the raw rate: **{'met' if r.ratio >= 0.5 else 'missed'}** ({r.ratio:.2f}).",
+        "Target: at least half the raw rate, judged against the batched pull (the stricter of the two raw",
+        f"reads): **{'met' if r.ratio >= 0.5 else 'missed'}** ({r.ratio:.2f}; "
+        f"{r.fetch_ratio:.2f} times nats-py's `fetch`).",
     ]
     return "\n".join(lines)
 

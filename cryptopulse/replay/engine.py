@@ -74,7 +74,7 @@ class Replayer:
         self._closed: list[Timeline] = []
         self._seen = SeenKeys() if checker is not None else None
         self.summary = Summary(database_checked=checker is not None)
-        self.rebuilder = Rebuilder(options.settle)
+        self.rebuilder = Rebuilder(options.settle, keep_steps=bool(sinks))  # the reports list steps
         self._decode = decoder(strict=options.strict)
         self._selected = Selection(options.window.user)
         until = options.window.until
@@ -108,26 +108,29 @@ class Replayer:
     async def _consume(self, messages: list[Msg]) -> bool:
         """Decode and rebuild one batch (the hot loop); whether ``--until`` was passed."""
         summary, rebuilder, decode, selected = self.summary, self.rebuilder, self._decode, self._selected
-        by_type, user, until_ns, recheck = (
+        by_type, user, until_ns, recheck, db_batch = (
             summary.by_type,
             self._options.window.user,
             self._until_ns,
             self._recheck,
+            self._options.db_batch,
         )
+        seq = ns = 0
         for message in messages:
-            seq, ns = position(message.reply)
-            if until_ns is not None and ns > until_ns:
+            here, stored = position(message.reply)
+            if until_ns is not None and stored > until_ns:
+                if seq:
+                    self._mark(messages[0], seq, ns)
                 return True
-            self._last = (seq, ns)
-            if self._first is None:
-                self._first = self._last
-            if not selected(message.subject):
+            seq, ns = here, stored
+            subject = message.subject
+            if not selected(subject):
                 summary.skipped += 1
                 continue
             try:
-                record = decode(seq, ns, message.subject, message.data)
+                record = decode(seq, ns, subject, message.data)
             except BadMessage as error:
-                self._bad(BadRecord(seq, message.subject, str(error)))
+                self._bad(BadRecord(seq, subject, str(error)))
                 continue
             if user is not None and record.fields["user_id"] != user:
                 summary.skipped += 1
@@ -138,9 +141,18 @@ class Replayer:
             closed = rebuilder.add(record)
             if closed:
                 self._closed += closed
-                if len(self._closed) >= self._options.db_batch:
+                if len(self._closed) >= db_batch:
+                    self._mark(messages[0], seq, ns)
                     await self._flush()
+        if messages:
+            self._mark(messages[0], seq, ns)
         return False
+
+    def _mark(self, first: Msg, seq: int, ns: int) -> None:
+        """Where the window began and how far it got (once per batch, not per message)."""
+        if self._first is None:
+            self._first = position(first.reply)
+        self._last = (seq, ns)
 
     def _bad(self, record: BadRecord) -> None:
         self.summary.add_bad(record)

@@ -15,13 +15,14 @@ import json
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import orjson
 from rich.console import Console
 from rich.table import Table
 
 from cryptopulse.replay.check import Finding
 from cryptopulse.replay.recheck import NOT_RECHECKED
 from cryptopulse.replay.summary import BadRecord, Summary
-from cryptopulse.replay.timeline import Timeline
+from cryptopulse.replay.timeline import Timeline, detail
 
 
 class Sink(Protocol):
@@ -43,7 +44,7 @@ class JsonReport:
         if not self._first:
             self._file.write(",\n")
         self._first = False
-        self._file.write(json.dumps(value, separators=(",", ":"), default=str))
+        self._file.write(orjson.dumps(value, default=str).decode())  # a record per timeline: orjson
 
     def timeline(self, timeline: Timeline, findings: list[Finding], recheck: str | None) -> None:
         self._record(
@@ -114,7 +115,7 @@ class HtmlReport:
         if recheck:
             issues += f"<li>today's rules: {_e(recheck)}</li>"
         steps = "".join(
-            f"<li><code>#{s.seq}</code> {_e(s.at.isoformat())} <b>{_e(s.type)}</b> {_e(s.detail)}</li>"
+            f"<li><code>#{s.seq}</code> {_e(s.at.isoformat())} <b>{_e(s.type)}</b> {_e(detail(s))}</li>"
             for s in t.steps
         )
         state = _e(t.final) + ("" if t.closed else " (open)") + (" (partial)" if t.partial else "")

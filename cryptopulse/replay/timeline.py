@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from cryptopulse.replay.decode import Recorded
 from shared.domain.enums import DecisionOutcome, OrderStatus
 from shared.messages.base import plain_decimal
 
@@ -61,18 +62,13 @@ _DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
 }
 
 
-@dataclass(slots=True)  # not frozen, like ``FillSeen``: one is made per message
-class Step:
-    """One message on a timeline; described for an auditor only when a report shows it."""
+Step = Recorded
+"""A step of a timeline is the decoded message itself: nothing is copied per message."""
 
-    seq: int
-    at: datetime
-    type: str
-    fields: Mapping[str, Any]
 
-    @property
-    def detail(self) -> str:
-        return _DESCRIBE[self.type](self.fields)
+def detail(step: Step) -> str:
+    """What a step says, for an auditor: only worked out when a report shows it."""
+    return _DESCRIBE[step.type](step.fields)
 
 
 @dataclass(slots=True)
@@ -108,6 +104,7 @@ class Timeline:
     """The order's status as its events tell it; None while no order exists."""
     fills: dict[str, FillSeen] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
+    """Every message, in order, when a report is written (see ``Rebuilder``); else empty."""
     partial: bool = False
     """Began before the window: its earlier messages were not replayed."""
     closed: bool = False
@@ -170,9 +167,10 @@ class Timeline:
                 for f in self.fills.values()
             ],
             "steps": [
-                {"seq": s.seq, "at": s.at.isoformat(), "type": s.type, "detail": s.detail} for s in self.steps
+                {"seq": s.seq, "at": s.at.isoformat(), "type": s.type, "detail": detail(s)}
+                for s in self.steps
             ],
         }
 
 
-__all__ = ["DECIDED_FOR_GOOD", "FillSeen", "Step", "Timeline"]
+__all__ = ["DECIDED_FOR_GOOD", "FillSeen", "Step", "Timeline", "detail"]

@@ -116,3 +116,17 @@ def test_fifty_thousand_messages_keep_only_the_orders_in_flight() -> None:
     assert closed + len(rest) > 7_500
     assert largest == rebuilder.peak_open and largest < 600
     assert len(rest) < 600 and rebuilder.open == {}
+
+
+def test_without_a_report_the_messages_are_let_go_and_the_timelines_are_the_same() -> None:
+    """Steps are kept for the reports that list them; nothing else reads them."""
+    decode = decoder()
+    kept, lean = Rebuilder(), Rebuilder(keep_steps=False)
+    closed: dict[str, list[Any]] = {"kept": [], "lean": []}
+    for seq, (subject, data, _) in enumerate(recorded_mix(5_000), start=1):
+        closed["kept"] += kept.add(decode(seq, 0, subject, data))
+        closed["lean"] += lean.add(decode(seq, 0, subject, data))
+    with_steps, without = closed["kept"] + kept.finish(), closed["lean"] + lean.finish()
+    assert sum(len(t.steps) for t in with_steps) == 5_000 and all(not t.steps for t in without)
+    for full, light in zip(with_steps, without, strict=True):
+        assert {**full.to_json(), "steps": []} == light.to_json()
