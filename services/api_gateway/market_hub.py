@@ -4,9 +4,10 @@ One core-NATS subscription per kind serves every client: a message is parsed and
 then offered to each client's bounded queue. A client too slow to keep up loses its oldest
 pushes (counted), never the gateway's memory.
 
-Trades are batched: each symbol's trades wait up to the flush interval and go out as one
-``trades`` frame, since a frame per trade per client (100 trades/s x 500 clients) is more sends
-than one Python process makes in time. Candles and the flush before them keep trades and candles
+Trades are batched: a symbol's clients get at most one ``trades`` frame per flush interval, the
+trades in it waiting at most that long (the first after a quiet spell not at all), since a frame
+per trade per client (100 trades/s x 500 clients) is more sends than one Python process makes in
+time. Candles and the flush before them keep trades and candles
 of a symbol in the order they arrived. A flush interval of 0 sends one ``trade`` frame per trade.
 """
 
@@ -57,7 +58,7 @@ class HubMetrics:
 
 class MarketHub:
     """Routes ``md.trade.*`` and ``md.candle.*`` of one venue to subscribed clients, trades in
-    batches every ``flush_s`` seconds (``0``: one frame per trade)."""
+    batched to at most one frame per symbol every ``flush_s`` seconds (``0``: one frame per trade)."""
 
     def __init__(self, venue: str, metrics: HubMetrics, flush_s: float = 0.0) -> None:
         if flush_s < 0:
@@ -135,12 +136,14 @@ class MarketHub:
             self._fan_out(candle.symbol, candle.interval.value, json.dumps(candle_event(candle)), "candle")
 
     async def _flush_every(self) -> None:
-        # Sleeps until a trade is batched, so an idle hub does not wake every interval.
+        # Leading edge: a trade after a quiet spell goes out at once; then the hub rests one interval
+        # and sends what came meanwhile. So a trade waits at most one interval, a symbol's clients
+        # get at most one frame per interval, and an idle hub sleeps on the event, not a timer.
         while True:
             await self._due.wait()
-            await asyncio.sleep(self._flush_s)
             self._due.clear()
             self._flush_all()
+            await asyncio.sleep(self._flush_s)
 
     def _flush_all(self) -> None:
         for symbol, frame in self._batches.take_all():

@@ -354,9 +354,10 @@ class GatewaySettings(SecretsSettings, LlmProvidersSettings):
         50,
         ge=0,
         le=1000,
-        description="How often (ms) the WebSocket hub sends each symbol's buffered trades to its "
-        "clients as one `trades` frame: 500 clients x 100 trades/s is 50,000 frames a second "
-        "unbatched. Each trade waits at most this long; 0 sends one `trade` frame per trade.",
+        description="Shortest gap (ms) between two `trades` frames of a symbol on the WebSocket: "
+        "trades arriving within it go out together as one frame (500 clients x 100 trades/s is "
+        "50,000 frames a second unbatched). A trade waits at most this long, the first after a "
+        "quiet spell not at all; 0 sends one `trade` frame per trade.",
     )
     gateway_paper_url: str | None = Field(
         None,

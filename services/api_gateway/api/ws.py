@@ -4,7 +4,7 @@ Frames the client sends (JSON objects, ``action`` first):
 
 - ``{"action": "subscribe", "symbol": "BTC/USDT", "interval": "1m"}`` (or ``?symbol=&interval=`` on
   the URL): trades and closed candles of that market; a new subscription replaces the old one.
-  Trades come batched, every ``CRYPTOPULSE_GATEWAY_TICK_FLUSH_MS``, as
+  Trades come batched, at most one frame per ``CRYPTOPULSE_GATEWAY_TICK_FLUSH_MS``, as
   ``{"type": "trades", "symbol": …, "trades": [{"trade_id", "price", "quantity", "ts"}, …]}``
   oldest first (with the interval set to 0, one ``{"type": "trade", "symbol", "trade_id", …}`` each);
   a candle comes after every trade that arrived before it.

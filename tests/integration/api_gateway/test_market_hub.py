@@ -74,7 +74,14 @@ async def publish_trades(nc: Client, ids: range, symbol: str = "BTC/USDT") -> No
     await nc.flush()
 
 
-async def test_trades_wait_for_the_flush_then_leave_in_order_and_a_candle_never_overtakes_them(
+async def sent_at_once_then_resting(hub: MarketHub, nc: Client, client: ClientFeed) -> None:
+    """The first trade after a quiet spell goes out at once; the hub then rests an interval."""
+    await publish_trades(nc, range(-1, 0))
+    await until(lambda: not client.outbox.empty())
+    assert trade_ids(drained(client)) == ["-1"] and hub.pending_trades == 0
+
+
+async def test_trades_within_an_interval_wait_for_the_flush_and_a_candle_never_overtakes_them(
     nc: Client,
 ) -> None:
     hub = MarketHub("paper", HubMetrics(CollectorRegistry()), flush_s=30.0)  # no timed flush in the test
@@ -82,6 +89,7 @@ async def test_trades_wait_for_the_flush_then_leave_in_order_and_a_candle_never_
     hub.watch(client, "BTC/USDT", "1m")
     await hub.attach(nc)
     try:
+        await sent_at_once_then_resting(hub, nc, client)
         await publish_trades(nc, range(5))
         await until(lambda: hub.pending_trades == 5)
         assert client.outbox.empty()  # batched, not yet sent
@@ -108,6 +116,7 @@ async def test_shutdown_sends_what_is_batched_and_stops_the_flush_task(nc: Clien
     hub.watch(client, "BTC/USDT", "1m")
     await hub.attach(nc)
     assert hub.flushing
+    await sent_at_once_then_resting(hub, nc, client)
     await publish_trades(nc, range(7))
     await until(lambda: hub.pending_trades == 7)
     await hub.detach()
