@@ -323,3 +323,22 @@ def test_the_open_loops_pace_and_spacing_come_from_the_command_line(
     with pytest.raises(SystemExit):
         main(["bench", "--only", "gateway", "--pace", "0"])
     assert "--pace takes a positive number" in capsys.readouterr().err
+
+
+def test_the_gateways_trade_batching_comes_from_the_command_line_or_the_settings_default(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked: list[object] = []
+
+    def measured(**options: object) -> GatewayResult:
+        asked.append(options["tick_flush_ms"])
+        return result()
+
+    monkeypatch.setattr(run, "run_gateway_benchmark", measured)
+    monkeypatch.setattr(run, "_save", lambda name, figures: None)
+    assert main(["bench", "--only", "gateway", "--tick-flush-ms", "0"]) == 0
+    assert main(["bench", "--only", "gateway"]) == 0
+    assert asked == [0, None]
+    with pytest.raises(SystemExit):
+        main(["bench", "--only", "gateway", "--tick-flush-ms", "-5"])
+    assert "--tick-flush-ms takes 0 (a frame per trade) to 1000 milliseconds" in capsys.readouterr().err
