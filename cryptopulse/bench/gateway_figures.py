@@ -307,9 +307,10 @@ def _batching(flush_ms: int) -> list[str]:
             "The gateway sent one `trade` frame per trade per client (`CRYPTOPULSE_GATEWAY_TICK_FLUSH_MS=0`)."
         ]
     return [
-        f"The gateway sends each symbol's trades every {flush_ms} ms as one `trades` frame per client",
-        "(`CRYPTOPULSE_GATEWAY_TICK_FLUSH_MS`); a batched trade's lag includes its wait for the flush",
-        "(up to the interval), from publish until its frame arrived.",
+        "The gateway sends a symbol's trades as one `trades` frame per client, at most one per",
+        f"{flush_ms} ms (`CRYPTOPULSE_GATEWAY_TICK_FLUSH_MS`; the first trade after a quiet spell at once);",
+        "a batched trade's lag includes its wait for the flush (up to the interval), from publish until",
+        "its frame arrived.",
     ]
 
 
