@@ -4,11 +4,11 @@ One core-NATS subscription per kind serves every client: a message is parsed and
 then offered to each client's bounded queue. A client too slow to keep up loses its oldest
 pushes (counted), never the gateway's memory.
 
-Trades are batched: a symbol's clients get at most one ``trades`` frame per flush interval, the
-trades in it waiting at most that long (the first after a quiet spell not at all), since a frame
-per trade per client (100 trades/s x 500 clients) is more sends than one Python process makes in
-time. Candles and the flush before them keep trades and candles
-of a symbol in the order they arrived. A flush interval of 0 sends one ``trade`` frame per trade.
+Trades are batched: a symbol's clients get one ``trades`` frame per flush interval, the trades in
+it waiting at most that long (the first after a quiet spell not at all), since a frame per trade
+per client (100 trades/s x 500 clients) is more sends than one Python process makes in time. A
+candle first sends its symbol's batched trades, so trades and candles keep the order they arrived
+in. A flush interval of 0 sends one ``trade`` frame per trade.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ class HubMetrics:
 
 
 class MarketHub:
-    """Routes ``md.trade.*`` and ``md.candle.*`` of one venue to subscribed clients, trades in
-    batched to at most one frame per symbol every ``flush_s`` seconds (``0``: one frame per trade)."""
+    """Routes ``md.trade.*`` and ``md.candle.*`` of one venue to subscribed clients, a symbol's
+    trades batched into one frame per ``flush_s`` seconds (``0``: one frame per trade)."""
 
     def __init__(self, venue: str, metrics: HubMetrics, flush_s: float = 0.0) -> None:
         if flush_s < 0:

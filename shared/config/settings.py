@@ -354,10 +354,10 @@ class GatewaySettings(SecretsSettings, LlmProvidersSettings):
         50,
         ge=0,
         le=1000,
-        description="Shortest gap (ms) between two `trades` frames of a symbol on the WebSocket: "
-        "trades arriving within it go out together as one frame (500 clients x 100 trades/s is "
-        "50,000 frames a second unbatched). A trade waits at most this long, the first after a "
-        "quiet spell not at all; 0 sends one `trade` frame per trade.",
+        description="Trade batching on the WebSocket: after sending a symbol's trades, the hub "
+        "gathers the next ones for this long (ms) and sends them as one `trades` frame (500 clients "
+        "x 100 trades/s is 50,000 frames a second unbatched). A trade waits at most this long, the "
+        "first after a quiet spell not at all; 0 sends one `trade` frame per trade.",
     )
     gateway_paper_url: str | None = Field(
         None,
