@@ -67,6 +67,7 @@ def _bench(args: argparse.Namespace) -> int:
             risk_levels=DEFAULT_LEVELS if args.levels is None else args.levels,
             **({} if args.messages is None else {"replay_messages": args.messages}),
             arrivals=Arrivals(args.pace, poisson=not args.even),
+            tick_flush_ms=args.tick_flush_ms,
         )
     )
     return 0
@@ -123,11 +124,11 @@ def _check_bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
     if args.command != "bench":
         return
     customised = any(value is not None for value in (args.orders, args.levels, args.messages))
-    customised = customised or args.pace != 1.0 or args.even
+    customised = customised or args.pace != 1.0 or args.even or args.tick_flush_ms is not None
     if args.update_readme and (args.only is not None or customised):
         parser.error(
             "--update-readme writes every benchmark at its defaults: "
-            "drop --only, --orders, --levels, --messages, --pace and --even"
+            "drop --only, --orders, --levels, --messages, --pace, --even and --tick-flush-ms"
         )
     if args.messages is not None and args.messages < 1:
         parser.error("--messages takes a positive number")
@@ -135,6 +136,8 @@ def _check_bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error("--orders takes a positive number")
     if not args.pace > 0:
         parser.error("--pace takes a positive number of requests a second")
+    if args.tick_flush_ms is not None and not 0 <= args.tick_flush_ms <= 1000:
+        parser.error("--tick-flush-ms takes 0 (a frame per trade) to 1000 milliseconds")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--even",
         action="store_true",
         help="gateway open loop: evenly spaced requests instead of Poisson arrivals",
+    )
+    bench.add_argument(
+        "--tick-flush-ms",
+        type=int,
+        metavar="MS",
+        help="gateway fan-out: the gateway's trade batching interval, 0 for a frame per trade "
+        "(default: CRYPTOPULSE_GATEWAY_TICK_FLUSH_MS's default)",
     )
     bench.set_defaults(handler=_bench)
     parse = commands.add_parser("parse", help="parse a chat command offline and print it as JSON")

@@ -6,7 +6,7 @@ own. REST: the clients (two processes) run closed loops over a realistic signed-
 seconds, after the same clients on ``/healthz`` (the HTTP stack alone) and beside ``/api/pnl``'s
 database work over raw asyncpg (the database's floor). Fan-out: 500 raw core-NATS subscribers,
 then 500 WebSocket clients of ``/api/ws``, receive trades published at fixed rates; lag is
-receive time - publish time of every delivery.
+receive time - publish time of every delivery (for a batched trade, when its ``trades`` frame came).
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from cryptopulse.bench.processes import cpu_seconds
 from cryptopulse.bench.risk_stack import Say
 from services.api_gateway.main import READ_POOL_MAX
 from services.api_gateway.user_reads import UserReads
+from shared.config.settings import GatewaySettings
 from shared.db.tenant_pool import create_tenant_pool
 from shared.messages import subjects
 from shared.messages.market import TradeTick
@@ -63,13 +64,14 @@ T = TypeVar("T")
 CLIENTS = 200
 SUBSCRIBERS = 500
 CLIENT_PROCESSES = 2
-DEFAULT_RATES = (20, 100)
+DEFAULT_RATES = (20, 100, 500)
 REST_S = 5.0
 OPEN_S = 10.0
 """The open loop's scheduled window: at one request a second, 2,000 requests from 200 clients."""
 DEFAULT_ARRIVALS = Arrivals(pace=1.0, poisson=True)
 """One request a second per open-loop client, at random: a screen refreshing its panels."""
 TICKS_S = 5.0
+DEFAULT_TICK_FLUSH_MS: int = GatewaySettings.model_fields["gateway_tick_flush_ms"].default
 GRACE_S = 1.0
 """How long after the last tick the subscribers may still receive it before it counts as missing."""
 POOL_CONNECTIONS = READ_POOL_MAX
@@ -294,10 +296,12 @@ def run_gateway_benchmark(
     open_s: float = OPEN_S,
     arrivals: Arrivals = DEFAULT_ARRIVALS,
     ticks_s: float = TICKS_S,
+    tick_flush_ms: int | None = None,
     say: Say = lambda _: None,
 ) -> GatewayResult:
     """Start NATS, PostgreSQL and the gateway in a temporary folder, seed, measure, stop everything;
-    ``say`` hears each phase as it starts."""
+    ``say`` hears each phase as it starts. The gateway batches trades every ``tick_flush_ms``
+    (unset: the setting's default, what a deployment gets)."""
     if clients < 1 or subscribers < 1 or not rates or any(rate < 1 for rate in rates):
         raise ValueError(
             f"expected positive clients, subscribers and rates, were {clients}, {subscribers}, {rates}"
@@ -305,9 +309,10 @@ def run_gateway_benchmark(
     if arrivals.pace <= 0 or open_s <= 0:
         raise ValueError(f"expected a positive pace and open-loop time, were {arrivals.pace} and {open_s}")
     load_average = os.getloadavg()[0]
+    flush_ms = DEFAULT_TICK_FLUSH_MS if tick_flush_ms is None else tick_flush_ms
     with (
         tempfile.TemporaryDirectory(prefix="cryptopulse-bench-gateway-") as tmp,
-        gateway_stack(Path(tmp)) as stack,
+        gateway_stack(Path(tmp), flush_ms) as stack,
     ):
         tokens = list(stack.tokens.values())
         say(f"REST: {clients} clients on /healthz, then raw asyncpg, then the mix, {rest_s:g} s each")
@@ -351,4 +356,5 @@ def run_gateway_benchmark(
         open_healthz=open_healthz,
         open_mix=open_mix,
         open_routes=_by_route(open_mix, open_by_route),
+        tick_flush_ms=flush_ms,
     )

@@ -230,6 +230,17 @@ def rest_worker(pipe: Connection, plan: RestPlan) -> None:
     _main(pipe, lambda p: _rest(p, plan))
 
 
+def trade_ids_in(frame: str | bytes) -> list[str]:
+    """The trade ids a gateway frame carries, in order: a ``trades`` batch's, a single ``trade``'s,
+    or none (candles, pongs)."""
+    event = json.loads(frame)
+    if event["type"] == "trades":
+        return [trade["trade_id"] for trade in event["trades"]]
+    if event["type"] == "trade":
+        return [event["trade_id"]]
+    return []
+
+
 async def _websocket_client(url: str, inbox: list[tuple[str, float]]) -> Callable[[], Awaitable[None]]:
     from websockets.asyncio.client import connect
 
@@ -239,9 +250,8 @@ async def _websocket_client(url: str, inbox: list[tuple[str, float]]) -> Callabl
 
     async def listen() -> None:
         async for frame in socket:
-            event = json.loads(frame)
-            if event["type"] == "trade":
-                inbox.append((event["trade_id"], time.time()))
+            at = time.time()  # every trade of a batch arrived with its frame
+            inbox.extend((trade_id, at) for trade_id in trade_ids_in(frame))
 
     listening = asyncio.create_task(listen())
 

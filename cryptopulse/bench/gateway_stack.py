@@ -170,8 +170,9 @@ async def seed(database_url: str, users: int) -> tuple[uuid.UUID, ...]:
 
 
 @contextlib.contextmanager
-def gateway_stack(data_dir: Path, users: int = USERS) -> Iterator[GatewayStack]:
-    """NATS, PostgreSQL, the seeded traders, then the gateway (at ``WARNING``) under ``data_dir``."""
+def gateway_stack(data_dir: Path, tick_flush_ms: int, users: int = USERS) -> Iterator[GatewayStack]:
+    """NATS, PostgreSQL, the seeded traders, then the gateway (at ``WARNING``, batching trades every
+    ``tick_flush_ms``) under ``data_dir``."""
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as parts:
@@ -189,6 +190,7 @@ def gateway_stack(data_dir: Path, users: int = USERS) -> Iterator[GatewayStack]:
                 "web_dist_dir": data_dir / "no-web-build",
                 "gateway_port": port,
                 "gateway_venue": VENUE,
+                "gateway_tick_flush_ms": tick_flush_ms,
                 "jwt_secret": JWT_SECRET.get_secret_value(),
             }
         )

@@ -137,8 +137,8 @@ def _run_backtest(*, header: bool) -> str:
     return f"{title}{heading}:\n\n{backtest_table(result)}"
 
 
-def _run_gateway(arrivals: Arrivals, *, header: bool) -> str:
-    result = run_gateway_benchmark(arrivals=arrivals, say=stderr_progress())
+def _run_gateway(arrivals: Arrivals, tick_flush_ms: int | None, *, header: bool) -> str:
+    result = run_gateway_benchmark(arrivals=arrivals, tick_flush_ms=tick_flush_ms, say=stderr_progress())
     _save("bench-gateway.json", dataclasses.asdict(result))
     title = f"{_measured()}. " if header else ""
     heading = (
@@ -179,6 +179,7 @@ def run_benchmarks(
     kill_orders: int = DEFAULT_ORDERS,
     replay_messages: int = DEFAULT_MESSAGES,
     arrivals: Arrivals = DEFAULT_ARRIVALS,
+    tick_flush_ms: int | None = None,
 ) -> str:
     """Run the feed benchmark, the order round trip, the risk gate, the kill switch, the rules
     engine, the offline parser, the backtest, the API gateway, the audit replay, the HTTP request
@@ -201,7 +202,7 @@ def run_benchmarks(
     if only in (None, "backtest"):
         sections.append(_run_backtest(header=only == "backtest"))
     if only in (None, "gateway"):
-        sections.append(_run_gateway(arrivals, header=only == "gateway"))
+        sections.append(_run_gateway(arrivals, tick_flush_ms, header=only == "gateway"))
     if only in (None, "replay"):
         sections.append(_run_replay(replay_messages, header=only == "replay"))
     if only in (None, "http"):

@@ -140,7 +140,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with runtime.lifespan():
-            hub = MarketHub(settings.gateway_venue, HubMetrics(runtime.registry))
+            hub = MarketHub(
+                settings.gateway_venue,
+                HubMetrics(runtime.registry),
+                flush_s=settings.gateway_tick_flush_ms / 1000,
+            )
             await hub.attach(runtime.nats)
             users_hub = UserHub(UserHubMetrics(runtime.registry))
             await users_hub.attach(runtime.nats)

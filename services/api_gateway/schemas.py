@@ -154,6 +154,21 @@ def trade_event(tick: TradeTick) -> dict[str, object]:
     }
 
 
+def batched_trade(tick: TradeTick) -> dict[str, object]:
+    """One trade inside a ``trades`` push: a ``trade`` push without the type and symbol its batch carries."""
+    return {
+        "trade_id": tick.trade_id,
+        "price": plain_decimal(tick.price),
+        "quantity": plain_decimal(tick.quantity),
+        "ts": to_ms(tick.ts_event),
+    }
+
+
+def trades_event(symbol: str, trades: list[dict[str, object]]) -> dict[str, object]:
+    """The WebSocket push of one symbol's trades since the last flush, oldest first."""
+    return {"type": "trades", "symbol": symbol, "trades": trades}
+
+
 def candle_event(candle: Candle) -> dict[str, object]:
     """The WebSocket push of one closed candle."""
     return {

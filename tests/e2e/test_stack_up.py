@@ -35,8 +35,8 @@ async def collect_trades(stack: RunningStack, count: int) -> list[dict[str, str]
         async with asyncio.timeout(90):
             while len(trades) < count:
                 event = json.loads(await socket.recv())
-                if event["type"] == "trade":
-                    trades.append(event)
+                if event["type"] == "trades":  # batched every flush interval, oldest first
+                    trades.extend(event["trades"])
     return trades
 
 

@@ -72,8 +72,9 @@ def wait_for_live_trades(gateway: str, trades: int = 2, timeout_s: float = 60) -
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"no BTC/USDT trades on {url} within {timeout_s:.0f} s")
-            if json.loads(socket.recv(timeout=left)).get("type") == "trade":
-                seen += 1
+            event = json.loads(socket.recv(timeout=left))
+            if event.get("type") == "trades":  # batched every flush interval
+                seen += len(event["trades"])
 
 
 async def open_socket(gateway: str, trader: Trader) -> ClientConnection:

@@ -4,6 +4,10 @@ Frames the client sends (JSON objects, ``action`` first):
 
 - ``{"action": "subscribe", "symbol": "BTC/USDT", "interval": "1m"}`` (or ``?symbol=&interval=`` on
   the URL): trades and closed candles of that market; a new subscription replaces the old one.
+  Trades come batched, at most one frame per ``CRYPTOPULSE_GATEWAY_TICK_FLUSH_MS``, as
+  ``{"type": "trades", "symbol": …, "trades": [{"trade_id", "price", "quantity", "ts"}, …]}``
+  oldest first (with the interval set to 0, one ``{"type": "trade", "symbol", "trade_id", …}`` each);
+  a candle comes after every trade that arrived before it.
 - ``{"action": "auth", "token": "<access token>"}``: sign the socket in (browsers cannot set headers
   on a WebSocket, and a token on the URL ends up in access logs). Send it again with a refreshed
   token before the old one expires. From then on the user's own chat replies, risk decisions,

@@ -116,14 +116,11 @@ async def test_live_trades_and_candles_reach_only_the_subscribed_client(
             subjects.candles("paper", "BTC/USDT", "5m"),
             candle(100, "5m").with_changes(close_time=T0 + timedelta(minutes=105)),
         )
-        trade = json.loads(await asyncio.wait_for(btc.recv(), 5))
-        assert trade == {
-            "type": "trade",
+        trades = json.loads(await asyncio.wait_for(btc.recv(), 5))
+        assert trades == {
+            "type": "trades",
             "symbol": "BTC/USDT",
-            "trade_id": "42",
-            "price": "23140.48",
-            "quantity": "0.5",
-            "ts": 1677628800000,
+            "trades": [{"trade_id": "42", "price": "23140.48", "quantity": "0.5", "ts": 1677628800000}],
         }
         pushed = json.loads(await asyncio.wait_for(btc.recv(), 5))
         assert pushed["type"] == "candle" and pushed["interval"] == "1m" and pushed["open"] == "199.5"

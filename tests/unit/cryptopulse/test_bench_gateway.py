@@ -13,7 +13,7 @@ import pytest
 
 from cryptopulse.bench import run
 from cryptopulse.bench.gateway import ROUTES, mix_requests, split
-from cryptopulse.bench.gateway_clients import schedule
+from cryptopulse.bench.gateway_clients import schedule, trade_ids_in
 from cryptopulse.bench.gateway_figures import (
     Arrivals,
     Cores,
@@ -41,6 +41,21 @@ def test_lag_is_receive_minus_publish_over_every_delivery_with_drops_and_repeats
     assert (lag.expected, lag.delivered, lag.missing, lag.duplicates) == (4, 3, 1, 1)
     assert lag.p50_ms == pytest.approx(20.0) and lag.p99_ms == pytest.approx(30.0)
     assert lag.max_ms == pytest.approx(30.0)
+
+
+def test_a_websocket_client_takes_every_trade_of_a_batch_in_order_and_single_trades_too() -> None:
+    batch = '{"type": "trades", "symbol": "BTC/USDT", "trades": [{"trade_id": "7"}, {"trade_id": "8"}]}'
+    assert trade_ids_in(batch) == ["7", "8"]
+    assert trade_ids_in('{"type": "trade", "symbol": "BTC/USDT", "trade_id": "9"}') == ["9"]
+    assert trade_ids_in(b'{"type": "candle", "symbol": "BTC/USDT"}') == []
+
+
+def test_the_table_says_how_the_gateway_batched_and_that_the_wait_counts_in_the_lag() -> None:
+    batched = gateway_table(result())
+    assert "one `trades` frame per client, at most one per\n50 ms" in batched
+    assert "lag includes its wait for the flush" in batched
+    unbatched = gateway_table(dataclasses.replace(result(), tick_flush_ms=0))
+    assert "one `trade` frame per trade per client (`CRYPTOPULSE_GATEWAY_TICK_FLUSH_MS=0`)" in unbatched
 
 
 def test_lag_of_nothing_received_is_infinite_and_all_missing() -> None:
@@ -137,8 +152,8 @@ def _rest(
 
 
 def _fan(what: str, rate: int, p99: float, missing: int = 0, share: float = 1.0) -> FanOutPhase:
-    lag = Lag(expected=500 * rate, delivered=500 * rate - missing, duplicates=0, p50_ms=p99 / 4, p99_ms=p99,
-              max_ms=p99 * 2)  # fmt: skip
+    lag = Lag(expected=500 * rate, delivered=500 * rate - missing, duplicates=0, p50_ms=p99 / 4,
+              p90_ms=p99 / 2, p99_ms=p99, max_ms=p99 * 2)  # fmt: skip
     return FanOutPhase(what, rate, rate, lag, Cores(gateway=0.7, postgres=0.0, nats=0.2), (0.3, 0.3), share)
 
 
@@ -165,6 +180,7 @@ def result(
         open_healthz=_rest("raw HTTP (baseline)", _latency(1.0, 3.0, 200.0), offered=200.0),
         open_mix=_rest("gateway REST mix", _latency(4.0, open_p99, 200.0), offered=200.0),
         open_routes=(("GET /api/pnl", _latency(5.0, 15.0, 40.0, count=200)),),
+        tick_flush_ms=50,
     )
 
 
@@ -218,8 +234,8 @@ def test_the_table_shows_each_phase_beside_its_baseline() -> None:
     assert "| gateway REST mix | 1,000 | 0 | 20.0 / 40.0 | 80.0 | 900 | 4.0x | 0.90 | 1.00 |" in table
     assert "| · GET /api/orders | 200 | | 30.0 / 45.0 | 90.0 | 180 | 4.5x | | | | |" in table
     assert (
-        "| gateway `/api/ws` | 20 | 20 | 10,000 | 15.0 / 60.0 | 120 | 0 | 10.0x | 0.70 | 0.20 | 30% + 30% |"
-        in table
+        "| gateway `/api/ws` | 20 | 20 | 10,000 | 15.0 / 30.0 / 60.0 | 120 | 0 | 10.0x | 0.70 | 0.20 "
+        "| 30% + 30% |" in table
     )
     assert "machine was busy" not in table and "saturated" not in table
 
@@ -307,3 +323,22 @@ def test_the_open_loops_pace_and_spacing_come_from_the_command_line(
     with pytest.raises(SystemExit):
         main(["bench", "--only", "gateway", "--pace", "0"])
     assert "--pace takes a positive number" in capsys.readouterr().err
+
+
+def test_the_gateways_trade_batching_comes_from_the_command_line_or_the_settings_default(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked: list[object] = []
+
+    def measured(**options: object) -> GatewayResult:
+        asked.append(options["tick_flush_ms"])
+        return result()
+
+    monkeypatch.setattr(run, "run_gateway_benchmark", measured)
+    monkeypatch.setattr(run, "_save", lambda name, figures: None)
+    assert main(["bench", "--only", "gateway", "--tick-flush-ms", "0"]) == 0
+    assert main(["bench", "--only", "gateway"]) == 0
+    assert asked == [0, None]
+    with pytest.raises(SystemExit):
+        main(["bench", "--only", "gateway", "--tick-flush-ms", "-5"])
+    assert "--tick-flush-ms takes 0 (a frame per trade) to 1000 milliseconds" in capsys.readouterr().err

@@ -114,7 +114,7 @@ def test_a_full_run_shows_the_kill_switch_table_before_the_backtest(monkeypatch:
     monkeypatch.setattr(run, "_run_rules", lambda *, header: "RULES")
     monkeypatch.setattr(run, "_run_parser", lambda *, header: "PARSER")
     monkeypatch.setattr(run, "_run_backtest", lambda *, header: "BACKTEST")
-    monkeypatch.setattr(run, "_run_gateway", lambda arrivals, *, header: "GATEWAY")
+    monkeypatch.setattr(run, "_run_gateway", lambda arrivals, flush_ms, *, header: "GATEWAY")
     monkeypatch.setattr(run, "_run_replay", lambda messages, *, header: "REPLAY")
     monkeypatch.setattr(run, "_run_http_metrics", lambda *, header: "HTTP")
     monkeypatch.setattr(run, "_save", lambda name, figures: saved.append(name))

@@ -51,6 +51,32 @@ describe('parseServerMessage', () => {
     expect(parseServerMessage('{"type":"pong"}')).toEqual({ type: 'pong' });
   });
 
+  it('parses a batch of trades in order, each carrying the batch symbol', () => {
+    const batch = {
+      type: 'trades',
+      symbol: 'BTC/USDT',
+      trades: [
+        { trade_id: '1', price: '23142.31', quantity: '0.01', ts: 1677628801234 },
+        { trade_id: 2, price: '23142.30', quantity: '0.5', ts: 1677628801240 },
+      ],
+    };
+    expect(parseServerMessage(JSON.stringify(batch))).toEqual({
+      type: 'trades',
+      symbol: 'BTC/USDT',
+      trades: [
+        { symbol: 'BTC/USDT', tradeId: '1', price: '23142.31', quantity: '0.01', ts: 1677628801234 },
+        { symbol: 'BTC/USDT', tradeId: '2', price: '23142.30', quantity: '0.5', ts: 1677628801240 },
+      ],
+    });
+  });
+
+  it('drops only the malformed trades of a batch and keeps the rest in order', () => {
+    const good = (id: string) => ({ trade_id: id, price: '1.5', quantity: '2', ts: 1 });
+    const batch = { type: 'trades', symbol: 'ETH/USDT', trades: [good('a'), { ...good('b'), price: 1.5 }, 'x', good('c')] };
+    const parsed = parseServerMessage(JSON.stringify(batch));
+    expect(parsed?.type === 'trades' && parsed.trades.map((t) => t.tradeId)).toEqual(['a', 'c']);
+  });
+
   it('accepts an integer trade id', () => {
     expect(parseServerMessage({ ...trade, trade_id: 42 })).toMatchObject({ tradeId: '42' });
   });
@@ -72,6 +98,8 @@ describe('parseServerMessage', () => {
     ['fractional ts', JSON.stringify({ ...trade, ts: 1.5 })],
     ['missing symbol', JSON.stringify({ ...trade, symbol: undefined })],
     ['object trade id', JSON.stringify({ ...trade, trade_id: { id: 1 } })],
+    ['trades without a list', JSON.stringify({ type: 'trades', symbol: 'BTC/USDT', trades: { 0: trade } })],
+    ['trades without symbol', JSON.stringify({ type: 'trades', trades: [trade] })],
     ['candle without interval', JSON.stringify({ ...candle, interval: undefined })],
     ['candle with string closed', JSON.stringify({ ...candle, closed: 'true' })],
     ['candle with missing high', JSON.stringify({ ...candle, high: undefined })],

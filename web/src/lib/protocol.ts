@@ -75,6 +75,8 @@ export interface KillNews {
 
 export type ServerMessage =
   | ({ type: 'trade' } & Trade)
+  /** One symbol's trades since the gateway's last flush, oldest first (each also has `symbol`). */
+  | { type: 'trades'; symbol: string; trades: Trade[] }
   | ({ type: 'candle'; symbol: string; interval: string } & Candle)
   | { type: 'subscribed'; symbol: string; interval: string }
   | { type: 'error'; code: string; message: string; clientMessageId?: string }
@@ -185,6 +187,16 @@ function parseKillNews(raw: Json, engaged: boolean): KillNews | null {
   return { engaged, scope, reason: optionalString(reason) };
 }
 
+/** A trade in the wire format (`trade_id`, string decimals, ms `ts`) of `symbol`; null if malformed. */
+function parseTrade(raw: unknown, symbol: string): Trade | null {
+  if (!isRecord(raw)) return null;
+  const { trade_id, price, quantity, ts } = raw;
+  if (!isTimestamp(ts) || !isDecimalString(price) || !isDecimalString(quantity)) return null;
+  // trade ids are documented as strings; tolerate integer ids too.
+  const tradeId = typeof trade_id === 'string' ? trade_id : Number.isSafeInteger(trade_id) ? String(trade_id) : null;
+  return tradeId === null ? null : { symbol, tradeId, price, quantity, ts };
+}
+
 /** Validates a candle object in the wire format (snake_case, string decimals). */
 export function parseCandle(raw: unknown): Candle | null {
   if (!isRecord(raw)) return null;
@@ -217,14 +229,17 @@ export function parseServerMessage(data: unknown): ServerMessage | null {
 
   switch (raw.type) {
     case 'trade': {
-      const { symbol, trade_id, price, quantity, ts } = raw;
-      if (!isNonEmptyString(symbol) || !isTimestamp(ts)) return null;
-      if (!isDecimalString(price) || !isDecimalString(quantity)) return null;
-      // trade ids are documented as strings; tolerate integer ids too.
-      const tradeId =
-        typeof trade_id === 'string' ? trade_id : Number.isSafeInteger(trade_id) ? String(trade_id) : null;
-      if (tradeId === null) return null;
-      return { type: 'trade', symbol, tradeId, price, quantity, ts };
+      const { symbol } = raw;
+      if (!isNonEmptyString(symbol)) return null;
+      const trade = parseTrade(raw, symbol);
+      return trade ? { type: 'trade', ...trade } : null;
+    }
+    case 'trades': {
+      const { symbol, trades } = raw;
+      if (!isNonEmptyString(symbol) || !Array.isArray(trades)) return null;
+      // A malformed trade is dropped alone, as a malformed `trade` frame would be; the rest still apply.
+      const parsed = trades.map((t) => parseTrade(t, symbol)).filter((t): t is Trade => t !== null);
+      return { type: 'trades', symbol, trades: parsed };
     }
     case 'candle': {
       const { symbol, interval } = raw;

@@ -60,6 +60,38 @@ describe('marketReducer', () => {
     expect(marketReducer(s, { type: 'message', message: otherInterval })).toBe(s);
   });
 
+  it('applies a batch of trades exactly as the same trades one by one, in order', () => {
+    const singles = [trade(T0 + 1, '103', 'b1'), trade(T0 + 2, '99.5', 'b2'), trade(T0 + MIN + 1, '98', 'b3')];
+    const batch: ServerMessage = {
+      type: 'trades',
+      symbol: 'BTC/USDT',
+      trades: singles.map((m) => {
+        if (m.type !== 'trade') throw new Error('expected trades');
+        return { symbol: m.symbol, tradeId: m.tradeId, price: m.price, quantity: m.quantity, ts: m.ts };
+      }),
+    };
+    const ready = run(initialMarketState('BTC/USDT', '1m'), loaded);
+    const oneByOne = run(ready, ...singles.map((message): MarketAction => ({ type: 'message', message })));
+    const batched = marketReducer(ready, { type: 'message', message: batch });
+    expect(batched).toEqual(oneByOne);
+    expect(batched.book.candles).toHaveLength(3); // the third trade opened the next minute
+    expect(batched.book.candles[1]).toMatchObject({ high: '103', low: '99.5', close: '99.5' });
+    expect(batched).toMatchObject({ lastPrice: '98', direction: 'down' });
+  });
+
+  it('holds a batch while history loads and ignores one of another symbol', () => {
+    const batch = (symbol: string): ServerMessage => ({
+      type: 'trades',
+      symbol,
+      trades: [{ symbol, tradeId: 'h1', price: '105', quantity: '1', ts: T0 + 9 }],
+    });
+    const s = run(initialMarketState('BTC/USDT', '1m'), { type: 'message', message: batch('BTC/USDT') });
+    expect(s.pending).toHaveLength(1);
+    const after = marketReducer(s, loaded);
+    expect(after.book.candles[1]).toMatchObject({ high: '105', close: '105', volume: '3' });
+    expect(marketReducer(after, { type: 'message', message: batch('ETH/USDT') })).toBe(after);
+  });
+
   it('drops a stale history response after the user switched symbol', () => {
     const s = run(initialMarketState('BTC/USDT', '1m'), { type: 'select', symbol: 'ETH/USDT', interval: '1m' }, loaded);
     expect(s.symbol).toBe('ETH/USDT');

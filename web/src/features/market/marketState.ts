@@ -3,7 +3,7 @@
  * the selected symbol/interval. Pure; see useMarketData for the effects.
  */
 import { compareDecimal } from '../../lib/decimal';
-import type { Candle, ServerMessage } from '../../lib/protocol';
+import type { Candle, ServerMessage, Trade } from '../../lib/protocol';
 import { applyCandle, applyTrade, createCandleState, intervalToMs, type CandleState } from './candles';
 
 export type PriceDirection = 'up' | 'down' | 'flat';
@@ -61,16 +61,22 @@ function withPrice(state: MarketState, price: string): MarketState {
   return { ...state, lastPrice: price, direction };
 }
 
+function applyLiveTrade(state: MarketState, trade: Trade): MarketState {
+  if (trade.symbol !== state.symbol) return state;
+  const book = applyTrade(state.book, trade);
+  const next = book === state.book ? state : { ...state, book };
+  // Only a trade that is newest for the forming candle moves the last price.
+  const isNewest = book !== state.book && book.lastTradeTs === trade.ts;
+  return isNewest ? withPrice(next, trade.price) : next;
+}
+
 function applyLive(state: MarketState, message: ServerMessage): MarketState {
   switch (message.type) {
-    case 'trade': {
-      if (message.symbol !== state.symbol) return state;
-      const book = applyTrade(state.book, message);
-      const next = book === state.book ? state : { ...state, book };
-      // Only a trade that is newest for the forming candle moves the last price.
-      const isNewest = book !== state.book && book.lastTradeTs === message.ts;
-      return isNewest ? withPrice(next, message.price) : next;
-    }
+    case 'trade':
+      return applyLiveTrade(state, message);
+    case 'trades':
+      // A batch is its trades one after another, in the order the gateway received them.
+      return message.symbol === state.symbol ? message.trades.reduce(applyLiveTrade, state) : state;
     case 'candle': {
       if (message.symbol !== state.symbol || message.interval !== state.interval) return state;
       const candle: Candle = {
