@@ -18,13 +18,13 @@ from cryptopulse.servers.postgres import PostgresServer
 from services.api_gateway.main import create_app
 from shared.config.settings import GatewaySettings
 from shared.db.engine import create_engine, create_sessionmaker
-from shared.db.migrate import upgrade
 from shared.db.repositories.candles import CandleRepository
 from shared.messages import subjects
 from shared.messages.market import Candle, TradeTick
 from shared.messaging.publisher import JetStreamPublisher
 from shared.messaging.streams import ensure_streams
 from tests.support.asgi_server import serve_in_thread
+from tests.support.databases import migrated_database
 
 pytestmark = [pytest.mark.nats, pytest.mark.postgres]
 T0 = datetime(2023, 3, 1, tzinfo=UTC)
@@ -51,19 +51,18 @@ def candle(i: int, interval: str = "1m") -> Candle:
 def gateway(
     nats_server: Any, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    upgrade(postgres_server.url)
-
-    async def seed() -> None:
-        engine = create_engine(postgres_server.url)
+    async def seeded() -> str:
+        # A database of this module's own: other modules' candles would change "the latest 10".
+        url = await migrated_database(postgres_server.url, "gw_market")
+        engine = create_engine(url)
         await CandleRepository(create_sessionmaker(engine)).upsert([candle(i) for i in range(30)])
         await engine.dispose()
+        return url
 
-    asyncio.run(seed())
+    database_url = asyncio.run(seeded())
     dist = tmp_path_factory.mktemp("dist")
     (dist / "index.html").write_text('<!doctype html><div id="root"></div>')
-    settings = GatewaySettings(
-        nats_url=nats_server.url, database_url=postgres_server.url, web_dist_dir=Path(dist)
-    )
+    settings = GatewaySettings(nats_url=nats_server.url, database_url=database_url, web_dist_dir=Path(dist))
     with serve_in_thread(create_app(settings)) as url:
         yield url
 

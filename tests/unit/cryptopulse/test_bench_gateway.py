@@ -218,6 +218,20 @@ def test_the_fan_out_verdict_judges_the_gateways_p99_against_100_ms() -> None:
     assert ": missed (250 ms at 20/s)." in fan_out_verdict(result(ws_p99=250.0))
 
 
+def test_the_fan_out_verdict_names_the_rates_at_which_the_target_holds() -> None:
+    base = result()
+    phases = (
+        base.fan_out[0],
+        _fan("gateway `/api/ws`", 20, 90.0),
+        _fan("gateway `/api/ws`", 100, 95.0),
+        _fan("gateway `/api/ws`", 500, 338.0),
+    )
+    text = fan_out_verdict(dataclasses.replace(base, fan_out=phases))
+    assert text.endswith(
+        ": met at 20/s, 100/s (90.0 ms at 20/s, 95.0 ms at 100/s); missed at 500/s (338 ms at 500/s)."
+    )
+
+
 def test_a_drop_misses_the_fan_out_target_whatever_the_lag() -> None:
     base = result()
     phases = (base.fan_out[0], _fan("gateway `/api/ws`", 20, 50.0, missing=7))
