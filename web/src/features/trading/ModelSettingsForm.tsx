@@ -15,15 +15,8 @@ import {
   type ModelSettings,
   type Preset,
 } from './modelForm';
+import { FieldError, FormFeedback } from './FormFeedback';
 import { useTrading } from './TradingContext';
-
-function FieldError({ id, error }: { id: string; error: string | undefined }) {
-  return error ? (
-    <small className="field__error" id={id}>
-      {error}
-    </small>
-  ) : null;
-}
 
 /** Which model answers the chat, and your own provider (its key goes in, never comes back). */
 export function ModelSettingsForm({ initial }: { initial: ModelSettings }) {
@@ -176,17 +169,7 @@ export function ModelSettingsForm({ initial }: { initial: ModelSettings }) {
           </>
         )}
       </div>
-      {Object.keys(errors).length > 0 && (
-        <p className="form-error" role="alert">
-          Check the highlighted field: {Object.values(errors)[0]}
-        </p>
-      )}
-      {formError && (
-        <p className="form-error" role="alert">
-          {formError}
-        </p>
-      )}
-      {status && <p role="status">{status}</p>}
+      <FormFeedback errors={errors} formError={formError} status={status} />
       <div className="rules__actions">
         <button type="submit" className="button button--primary" disabled={busy}>
           Save model settings

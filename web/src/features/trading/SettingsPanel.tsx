@@ -2,6 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { ApiError } from '../../lib/api';
 import { call, type Schemas } from '../../lib/client';
 import { formatTime } from './format';
+import { FieldError, FormFeedback } from './FormFeedback';
 import { changedLimits, draftOf, fieldError, LIMIT_FIELDS, type LimitField, type Limits, type LimitsDraft } from './limitsForm';
 import { ModelSettingsForm } from './ModelSettingsForm';
 import { useResource, useTrading } from './TradingContext';
@@ -60,26 +61,12 @@ function LimitsForm({ initial }: { initial: Limits }) {
                 aria-describedby={error ? `${id}-${name}-error` : undefined}
                 onChange={(e) => setDraft({ ...draft, [name]: e.target.value })}
               />
-              {error && (
-                <small className="field__error" id={`${id}-${name}-error`}>
-                  {error}
-                </small>
-              )}
+              <FieldError id={`${id}-${name}-error`} error={error} />
             </div>
           );
         })}
       </div>
-      {Object.keys(errors).length > 0 && (
-        <p className="form-error" role="alert">
-          Check the highlighted field: {Object.values(errors)[0]}
-        </p>
-      )}
-      {formError && (
-        <p className="form-error" role="alert">
-          {formError}
-        </p>
-      )}
-      {status && <p role="status">{status}</p>}
+      <FormFeedback errors={errors} formError={formError} status={status} />
       <button type="submit" className="button button--primary" disabled={busy}>
         Save limits
       </button>
