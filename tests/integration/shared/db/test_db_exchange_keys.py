@@ -23,9 +23,10 @@ from shared.db.repositories.exchange_keys import (
     ExchangeKeyRepository,
     ExchangeKeyStorageError,
 )
-from shared.db.repositories.users import UserRecord, UserRepository
+from shared.db.repositories.users import UserRecord
 from shared.db.tenancy import anonymous_session, claims_for, service_session, user_session
 from shared.secrets import DecryptionError, EnvelopeCipher
+from tests.support.users import new_user
 
 pytestmark = pytest.mark.postgres
 
@@ -49,18 +50,14 @@ def repository(
     return ExchangeKeyRepository(sessionmaker, cipher)
 
 
-async def _user(sessionmaker: async_sessionmaker[AsyncSession], name: str) -> UserRecord:
-    return await UserRepository(sessionmaker).create(f"{name}-{uuid4().hex}@example.com", name)
-
-
 @pytest.fixture
 async def alice(sessionmaker: async_sessionmaker[AsyncSession]) -> UserRecord:
-    return await _user(sessionmaker, "alice")
+    return await new_user(sessionmaker, "alice")
 
 
 @pytest.fixture
 async def bob(sessionmaker: async_sessionmaker[AsyncSession]) -> UserRecord:
-    return await _user(sessionmaker, "bob")
+    return await new_user(sessionmaker, "bob")
 
 
 async def _row(sessionmaker: async_sessionmaker[AsyncSession], key_id: UUID) -> ExchangeKey:

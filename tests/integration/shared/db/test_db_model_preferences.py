@@ -23,10 +23,11 @@ from shared.db.repositories.model_preferences import (
     ModelPreferenceRepository,
     OwnProviderChange,
 )
-from shared.db.repositories.users import UserRecord, UserRepository
+from shared.db.repositories.users import UserRecord
 from shared.db.tenancy import anonymous_session, claims_for, service_session, user_session
 from shared.domain.model_choice import InvalidModelChoice, OwnProvider
 from shared.secrets import DecryptionError, EnvelopeCipher
+from tests.support.users import new_user
 
 pytestmark = pytest.mark.postgres
 
@@ -46,18 +47,14 @@ def repository(
     return ModelPreferenceRepository(sessionmaker, cipher)
 
 
-async def _user(sessionmaker: async_sessionmaker[AsyncSession], name: str) -> UserRecord:
-    return await UserRepository(sessionmaker).create(f"{name}-{uuid4().hex}@example.com", name)
-
-
 @pytest.fixture
 async def alice(sessionmaker: async_sessionmaker[AsyncSession]) -> UserRecord:
-    return await _user(sessionmaker, "alice")
+    return await new_user(sessionmaker, "alice")
 
 
 @pytest.fixture
 async def bob(sessionmaker: async_sessionmaker[AsyncSession]) -> UserRecord:
-    return await _user(sessionmaker, "bob")
+    return await new_user(sessionmaker, "bob")
 
 
 async def _audit(sessionmaker: async_sessionmaker[AsyncSession], user: UserRecord) -> list[RiskAuditEntry]:

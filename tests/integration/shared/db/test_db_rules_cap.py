@@ -4,7 +4,6 @@ and creates racing for the last place (chat and web app, or two replicas) never 
 from __future__ import annotations
 
 import asyncio
-from uuid import uuid4
 
 import pytest
 from sqlalchemy import func, select
@@ -13,18 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.db.models.rules import RuleRow
 from shared.db.repositories.rules import RuleRepository, RuleStatus, TooManyRules
 from shared.db.repositories.user_controls import UserControlsRepository
-from shared.db.repositories.users import UserRecord, UserRepository
+from shared.db.repositories.users import UserRecord
 from shared.db.tenancy import service_session
+from tests.support.users import new_user
 from tests.unit.agent.rules.support import definition
 
 pytestmark = pytest.mark.postgres
 
 DIP = definition("buy 0.5 BTC if it dips below $30,000")
 DB = async_sessionmaker[AsyncSession]
-
-
-async def _user(sessionmaker: DB) -> UserRecord:
-    return await UserRepository(sessionmaker).create(f"cap-{uuid4().hex}@example.com", "cap")
 
 
 async def _live(sessionmaker: DB, user: UserRecord) -> int:
@@ -36,7 +32,7 @@ async def _live(sessionmaker: DB, user: UserRecord) -> int:
 
 
 async def test_the_rule_past_the_cap_is_refused_and_not_stored(sessionmaker: DB) -> None:
-    user = await _user(sessionmaker)
+    user = await new_user(sessionmaker, "cap")
     rules = RuleRepository(sessionmaker, max_live=2)
     await rules.create(user.id, symbol="BTC/USDT", definition=DIP)
     await rules.create(user.id, symbol="BTC/USDT", definition=DIP)
@@ -48,7 +44,7 @@ async def test_the_rule_past_the_cap_is_refused_and_not_stored(sessionmaker: DB)
 
 
 async def test_paused_rules_count_and_deleted_ones_free_their_place(sessionmaker: DB) -> None:
-    user = await _user(sessionmaker)
+    user = await new_user(sessionmaker, "cap")
     rules = RuleRepository(sessionmaker, max_live=2)
     first = await rules.create(user.id, symbol="BTC/USDT", definition=DIP)
     second = await rules.create(user.id, symbol="BTC/USDT", definition=DIP)
@@ -63,7 +59,7 @@ async def test_paused_rules_count_and_deleted_ones_free_their_place(sessionmaker
 
 
 async def test_one_users_cap_leaves_another_user_alone(sessionmaker: DB) -> None:
-    alice, bob = await _user(sessionmaker), await _user(sessionmaker)
+    alice, bob = await new_user(sessionmaker, "cap"), await new_user(sessionmaker, "cap")
     rules = RuleRepository(sessionmaker, max_live=1)
     await rules.create(alice.id, symbol="BTC/USDT", definition=DIP)
 
@@ -76,7 +72,7 @@ async def test_creates_racing_as_the_service_and_as_the_user_never_overshoot_the
     sessionmaker: DB,
 ) -> None:
     # Arrange: the chat (service role) and the web app (the user's claims) share one cap of 3
-    user = await _user(sessionmaker)
+    user = await new_user(sessionmaker, "cap")
     chat = RuleRepository(sessionmaker, max_live=3)
     web = UserControlsRepository(sessionmaker, max_live_rules=3)
 
